@@ -1,0 +1,3 @@
+from shanzhi.cli import main
+
+main()

@@ -1,0 +1,26 @@
+"""Shared fixtures: the small county with its personas (see shanzhi.lib.testing)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shanzhi.lib.testing import County, build_county
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_quiet(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SHANZHI = {**settings.SHANZHI, "SMS_BACKEND": "shanzhi.accounts.sms.MemoryBackend",
+                        "SMS_OUTBOX": tmp_path / "sms.log"}
+    from shanzhi.accounts.sms import MemoryBackend
+    from shanzhi.org import locate
+
+    MemoryBackend.outbox.clear()
+    locate.invalidate()
+    yield
+    locate.invalidate()
+
+
+@pytest.fixture
+def county(db) -> County:
+    return build_county()

@@ -1,0 +1,372 @@
+"""Writes to the grid: units, boundaries, departments, posts. Each in one transaction with its audit row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from shanzhi.accounts import scopes
+from shanzhi.audit.services import audit_record
+from shanzhi.lib import clock
+from shanzhi.lib.codes import CodeError, check_unit_code
+from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.geometry import GeometryError, area_m2, parse_polygon
+from shanzhi.org import locate
+from shanzhi.org.models import (
+    PARENT_LEVELS,
+    ROLE_LEVELS,
+    Department,
+    Level,
+    OrgUnit,
+    Post,
+    Role,
+)
+
+
+def _tolerance() -> float:
+    return settings.SHANZHI["OVERLAP_TOLERANCE_M2"]
+
+
+def _bbox(geom) -> dict[str, float]:
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    c = geom.representative_point() if not geom.centroid.within(geom) else geom.centroid
+    return {
+        "min_lon": min_lon, "min_lat": min_lat, "max_lon": max_lon, "max_lat": max_lat,
+        "centre_lat": c.y, "centre_lon": c.x,
+    }
+
+
+def check_boundary(*, label: str, boundary: Any, parent: OrgUnit | None, exclude_id: int | None = None,
+                   siblings: list[OrgUnit] | None = None):
+    """Parse and check a boundary against its parent and siblings; return the shapely geometry.
+
+    Raises DomainError naming the unit and the reason. Cost: one query for overlapping siblings
+    unless `siblings` is given.
+    """
+    try:
+        geom = parse_polygon(boundary)
+    except GeometryError as exc:
+        raise DomainError(f"{label}：{exc}", fields={"boundary": [str(exc)]}) from exc
+    tol = _tolerance()
+    if parent is not None and parent.boundary:
+        outer = parse_polygon(parent.boundary)
+        outside = area_m2(geom.difference(outer))
+        if outside > tol:
+            msg = f"超出上级“{parent.name}”的边界约{outside:.0f}平方米"
+            raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
+    if parent is not None:
+        if siblings is None:
+            min_lon, min_lat, max_lon, max_lat = geom.bounds
+            siblings = list(
+                OrgUnit.objects.filter(parent=parent, boundary__isnull=False, is_active=True)
+                .exclude(pk=exclude_id)
+                .filter(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
+            )
+        for sib in siblings:
+            if sib.pk == exclude_id or not sib.boundary:
+                continue
+            overlap = area_m2(geom.intersection(parse_polygon(sib.boundary)))
+            if overlap > tol:
+                msg = f"与同级“{sib.name}”（{sib.code}）重叠约{overlap:.0f}平方米"
+                raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
+    return geom
+
+
+def _snapshot(unit: OrgUnit) -> dict[str, Any]:
+    return {"code": unit.code, "name": unit.name, "level": unit.level, "kind": unit.kind,
+            "parent": unit.parent.code if unit.parent_id else None}
+
+
+def _require(actor, action: str, unit: OrgUnit | None) -> None:
+    """Out of scope is not found; in scope without the role is forbidden."""
+    if actor is None:  # system (commands run as the operator)
+        return
+    if unit is None:
+        if not (getattr(actor, "is_superuser", False)):
+            raise PermissionDenied("只有系统管理员可以创建县级单位")
+        return
+    if not scopes.may(actor, action, unit):
+        if scopes.may(actor, "org.view", unit):
+            raise PermissionDenied("您的岗位无权进行此操作")
+        raise NotFound("未找到该单位")
+
+
+@transaction.atomic
+def orgunit_create(*, actor, code: str, name: str, level: str, parent: OrgUnit | None, kind: str = "",
+                   boundary: dict | None = None) -> OrgUnit:
+    """Create a unit under a parent, checking code, level and boundary. Audited."""
+    _require(actor, "org.change", parent)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("名称不能为空", fields={"name": ["名称不能为空"]})
+    if level not in Level.values:
+        raise DomainError(f"未知层级“{level}”", fields={"level": ["未知层级"]})
+    if parent is None and level != Level.COUNTY:
+        raise DomainError("只有县级单位可以没有上级", fields={"parent": ["必须指定上级"]})
+    if parent is not None and parent.level not in PARENT_LEVELS[level]:
+        raise DomainError(
+            f"{Level(level).label}不能直接隶属于{Level(parent.level).label}", fields={"parent": ["上级层级不符"]}
+        )
+    if parent is not None and level in (Level.COMPOUND, Level.MICROGRID) and parent.level == Level.GRID:
+        # A grid holds either compounds or micro-grids, never both: codes would collide.
+        other = Level.MICROGRID if level == Level.COMPOUND else Level.COMPOUND
+        if parent.children.filter(level=other).exists():
+            msg = f"网格“{parent.name}”已下设{Level(other).label}，不能再直接下设{Level(level).label}"
+            raise DomainError(msg, fields={"parent": [msg]})
+    try:
+        code = check_unit_code(code, level, parent.code if parent else None)
+    except CodeError as exc:
+        raise DomainError(str(exc), fields={"code": [str(exc)]}) from exc
+    if OrgUnit.objects.filter(code=code).exists():
+        raise DomainError(f"编码“{code}”已被使用", fields={"code": ["编码已存在"]})
+    extra: dict[str, Any] = {}
+    if boundary is not None:
+        geom = check_boundary(label=f"{name}（{code}）", boundary=boundary, parent=parent)
+        extra = _bbox(geom)
+    unit = OrgUnit.objects.create(
+        code=code, name=name, level=level, kind=kind, parent=parent,
+        path=(parent.path if parent else "") + code + "/", boundary=boundary, **extra,
+    )
+    audit_record(actor=actor, action="org.unit.create", obj=unit, unit_path=unit.path, after=_snapshot(unit))
+    transaction.on_commit(locate.invalidate)
+    return unit
+
+
+@transaction.atomic
+def orgunit_rename(*, actor, unit: OrgUnit, name: str) -> OrgUnit:
+    _require(actor, "org.change", unit)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("名称不能为空", fields={"name": ["名称不能为空"]})
+    before = _snapshot(unit)
+    unit.name = name
+    unit.save(update_fields=["name", "updated_at"])
+    audit_record(actor=actor, action="org.unit.rename", obj=unit, unit_path=unit.path, before=before,
+                 after=_snapshot(unit))
+    return unit
+
+
+@transaction.atomic
+def orgunit_set_boundary(*, actor, unit: OrgUnit, boundary: dict) -> OrgUnit:
+    """Replace a boundary; it must lie in the parent, not overlap siblings, and still hold the children."""
+    _require(actor, "org.change", unit)
+    label = f"{unit.name}（{unit.code}）"
+    geom = check_boundary(label=label, boundary=boundary, parent=unit.parent, exclude_id=unit.pk)
+    tol = _tolerance()
+    for child in unit.children.filter(boundary__isnull=False):
+        outside = area_m2(parse_polygon(child.boundary).difference(geom))
+        if outside > tol:
+            msg = f"下级“{child.name}”将有约{outside:.0f}平方米落在新边界之外"
+            raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
+    unit.boundary = boundary
+    for k, v in _bbox(geom).items():
+        setattr(unit, k, v)
+    unit.save()
+    audit_record(actor=actor, action="org.unit.boundary", obj=unit, unit_path=unit.path,
+                 after={"bounds": list(geom.bounds)})
+    transaction.on_commit(locate.invalidate)
+    return unit
+
+
+@transaction.atomic
+def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | None = None) -> OrgUnit:
+    """Move a unit (and its subtree) under another parent; codes are re-issued under the new parent.
+
+    Cost: one query per level of the subtree to load it, one bulk update.
+    """
+    _require(actor, "org.change", unit)
+    _require(actor, "org.change", new_parent)
+    if new_parent.level not in PARENT_LEVELS[unit.level]:
+        raise DomainError(f"{Level(unit.level).label}不能移到{Level(new_parent.level).label}之下",
+                          fields={"parent": ["上级层级不符"]})
+    if new_parent.path.startswith(unit.path):
+        raise DomainError("不能移到自己的下级之下", fields={"parent": ["不能移到自己的下级之下"]})
+    suffix = len(unit.code) - len(unit.parent.code)
+    if new_code is None:
+        taken = set(new_parent.children.values_list("code", flat=True))
+        for n in range(1, 10**suffix):
+            candidate = f"{new_parent.code}{n:0{suffix}d}"
+            if candidate not in taken:
+                new_code = candidate
+                break
+        else:
+            raise DomainError("新上级下已无可用编码")
+    try:
+        new_code = check_unit_code(new_code, unit.level, new_parent.code)
+    except CodeError as exc:
+        raise DomainError(str(exc), fields={"code": [str(exc)]}) from exc
+    if new_code != unit.code and OrgUnit.objects.filter(code=new_code).exists():
+        raise DomainError(f"编码“{new_code}”已被使用", fields={"code": ["编码已存在"]})
+    if unit.boundary:
+        check_boundary(label=f"{unit.name}（{unit.code}）", boundary=unit.boundary, parent=new_parent,
+                       exclude_id=unit.pk)
+    before = _snapshot(unit)
+    old_path, old_code = unit.path, unit.code
+    new_path = new_parent.path + new_code + "/"
+    subtree = list(OrgUnit.objects.filter(path__startswith=old_path).order_by("path"))
+    targets = {
+        u.pk: (new_code + u.code[len(old_code):], new_path + u.path[len(old_path):]) for u in subtree
+    }
+    # Park codes and paths first so the unique constraints never see a transient clash.
+    for u in subtree:
+        u.code, u.path = f"~{u.pk}", f"~{u.pk}"
+    OrgUnit.objects.bulk_update(subtree, ["code", "path"])
+    for u in subtree:
+        u.code, u.path = targets[u.pk]
+    unit_obj = next(u for u in subtree if u.pk == unit.pk)
+    unit_obj.parent = new_parent
+    OrgUnit.objects.bulk_update(subtree, ["code", "path", "parent"])
+    # Counts move with the subtree: subtract from old ancestors, add to new ones.
+    counts = {f: getattr(unit, f) for f in ROLLUP_FIELDS}
+    _add_to_ancestors(old_path, counts, sign=-1, exclude_self=True)
+    _add_to_ancestors(new_path, counts, sign=+1, exclude_self=True)
+    unit.refresh_from_db()
+    audit_record(actor=actor, action="org.unit.move", obj=unit, unit_path=unit.path, before=before,
+                 after=_snapshot(unit))
+    transaction.on_commit(locate.invalidate)
+    return unit
+
+
+ROLLUP_FIELDS = ("household_count", "resident_count", "floating_count", "staff_count", "grid_worker_count")
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """Paths of a unit and all its ancestors, from the path alone."""
+    parts = [c for c in path.split("/") if c]
+    return ["".join(p + "/" for p in parts[: i + 1]) for i in range(len(parts))]
+
+
+def _add_to_ancestors(path: str, counts: dict[str, int], *, sign: int = 1, exclude_self: bool = False) -> None:
+    """Add counts to a unit and its ancestors in one UPDATE."""
+    paths = ancestor_paths(path)
+    if exclude_self:
+        paths = paths[:-1]
+    changes = {f: F(f) + sign * n for f, n in counts.items() if n}
+    if paths and changes:
+        OrgUnit.objects.filter(path__in=paths).update(**changes)
+
+
+def rollup_add(*, unit_path: str, **counts: int) -> None:
+    """Adjust rolled-up counts of a unit and its ancestors (inside the caller's transaction)."""
+    _add_to_ancestors(unit_path, counts)
+
+
+def rollups_refresh() -> int:
+    """Recompute every unit's rolled-up counts from the registry and posts; return units updated.
+
+    Cost: four grouped queries and one bulk update, whatever the size of the county.
+    """
+    from django.db.models import Count
+
+    from shanzhi.people.models import Household, Registration, Resident, ResidentStatus
+
+    units = list(OrgUnit.objects.only("id", "path", *ROLLUP_FIELDS))
+    by_path = {u.path: u for u in units}
+    by_id = {u.id: u for u in units}
+    totals: dict[int, dict[str, int]] = {u.id: dict.fromkeys(ROLLUP_FIELDS, 0) for u in units}
+
+    def spread(unit_id: int, field: str, n: int) -> None:
+        unit = by_id.get(unit_id)
+        if unit is None:
+            return
+        for p in ancestor_paths(unit.path):
+            anc = by_path.get(p)
+            if anc is not None:
+                totals[anc.id][field] += n
+
+    for mg, n in Household.objects.filter(is_active=True).values_list("micro_grid").annotate(n=Count("id")):
+        spread(mg, "household_count", n)
+    active = Resident.objects.filter(status=ResidentStatus.ACTIVE, household__isnull=False)
+    for mg, residence, n in active.values_list("household__micro_grid", "residence").annotate(n=Count("id")):
+        spread(mg, "resident_count", n)
+        if residence == Registration.FLOATING:
+            spread(mg, "floating_count", n)
+    posts = Post.objects.filter(Post.current_q())
+    for unit_id, role, n in posts.values_list("unit", "role").annotate(n=Count("id")):
+        if role != Role.MICROGRID_HEAD:
+            spread(unit_id, "staff_count", n)
+        if role == Role.GRID_WORKER:
+            spread(unit_id, "grid_worker_count", n)
+    changed = []
+    for u in units:
+        t = totals[u.id]
+        if any(getattr(u, f) != t[f] for f in ROLLUP_FIELDS):
+            for f in ROLLUP_FIELDS:
+                setattr(u, f, t[f])
+            changed.append(u)
+    OrgUnit.objects.bulk_update(changed, list(ROLLUP_FIELDS), batch_size=2000)
+    return len(changed)
+
+
+@transaction.atomic
+def department_create(*, actor, unit: OrgUnit, code: str, name: str) -> Department:
+    _require(actor, "org.change", unit)
+    code, name = (code or "").strip(), (name or "").strip()
+    if not code or not name:
+        raise DomainError("部门编码和名称不能为空", fields={"code": ["必填"], "name": ["必填"]})
+    if Department.objects.filter(code=code).exists():
+        raise DomainError(f"部门编码“{code}”已被使用", fields={"code": ["编码已存在"]})
+    dept = Department.objects.create(unit=unit, code=code, name=name)
+    audit_record(actor=actor, action="org.department.create", obj=dept, unit_path=unit.path,
+                 after={"code": code, "name": name})
+    return dept
+
+
+@transaction.atomic
+def post_appoint(*, actor, unit: OrgUnit, role: str, user=None, resident=None, holder_name: str = "",
+                 department: Department | None = None, start_date: dt.date | None = None,
+                 end_date: dt.date | None = None) -> Post:
+    """Appoint someone to a role on a unit. The holder is a staff user, a resident, or both."""
+    _require(actor, "org.posts", unit)
+    if role not in Role.values:
+        raise DomainError(f"未知岗位“{role}”", fields={"role": ["未知岗位"]})
+    if unit.level not in ROLE_LEVELS[role]:
+        levels = "、".join(Level(lv).label for lv in ROLE_LEVELS[role])
+        raise DomainError(f"{Role(role).label}只能设在{levels}", fields={"role": ["岗位与单位层级不符"]})
+    if role == Role.COUNTY_ADMIN and actor is not None and not actor.is_superuser \
+            and not scopes.may(actor, "org.change", unit):
+        raise PermissionDenied("只有县级管理员可以任命县级管理员")
+    if user is None and resident is None:
+        raise DomainError("必须指定任职人", fields={"user": ["必须指定任职人"]})
+    if role == Role.DEPARTMENT_STAFF and department is None:
+        raise DomainError("部门工作人员必须指定部门", fields={"department": ["必填"]})
+    start = start_date or clock.today()
+    if end_date is not None and end_date < start:
+        raise DomainError("任职结束日期早于开始日期", fields={"end_date": ["早于开始日期"]})
+    name = holder_name or (resident.name if resident is not None else (user.display_name or user.username))
+    post = Post.objects.create(unit=unit, role=role, user=user, resident=resident, holder_name=name,
+                               department=department, start_date=start, end_date=end_date)
+    if Post.objects.filter(pk=post.pk).filter(Post.current_q()).exists():
+        rollup_add(unit_path=unit.path, staff_count=0 if role == Role.MICROGRID_HEAD else 1,
+                   grid_worker_count=1 if role == Role.GRID_WORKER else 0)
+    audit_record(actor=actor, action="org.post.appoint", obj=post, unit_path=unit.path,
+                 after={"role": role, "holder": name, "start": str(start), "end": str(end_date or "")})
+    if user is not None:
+        scopes.forget(user)
+    return post
+
+
+@transaction.atomic
+def post_end(*, actor, post: Post, end_date: dt.date | None = None) -> Post:
+    """End a post on a date (today by default); history is kept."""
+    _require(actor, "org.posts", post.unit)
+    end = end_date or clock.today()
+    if end < post.start_date:
+        raise DomainError("结束日期早于任职开始日期", fields={"end_date": ["早于开始日期"]})
+    if post.end_date is not None and post.end_date <= end:
+        raise DomainError("该岗位已经结束", fields={"end_date": ["已结束"]})
+    was_current = post.end_date is None or post.end_date >= clock.today()
+    post.end_date = end
+    post.save(update_fields=["end_date"])
+    if was_current and end < clock.today():
+        rollup_add(unit_path=post.unit.path, staff_count=0 if post.role == Role.MICROGRID_HEAD else -1,
+                   grid_worker_count=-1 if post.role == Role.GRID_WORKER else 0)
+    audit_record(actor=actor, action="org.post.end", obj=post, unit_path=post.unit.path,
+                 after={"end": str(end)})
+    return post
+
+

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("shanzhi.api_urls")),
+    path("accounts/", include("shanzhi.accounts.urls")),
+    path("audit/", include("shanzhi.audit.urls")),
+    path("people/", include("shanzhi.people.urls")),
+    path("", include("shanzhi.org.urls")),
+]
