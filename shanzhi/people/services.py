@@ -225,6 +225,15 @@ def _close_residency(resident: Resident, day: dt.date, reason: str) -> None:
     Residency.objects.filter(resident=resident, moved_out__isnull=True).update(moved_out=day, reason=reason)
 
 
+def _check_after_current_stay(resident: Resident, day: dt.date) -> None:
+    stay = Residency.objects.filter(resident=resident, moved_out__isnull=True).order_by("-moved_in").first()
+    if stay is not None and day < stay.moved_in:
+        msg = f"日期{day:%Y-%m-%d}早于本次入住日期{stay.moved_in:%Y-%m-%d}"
+        raise DomainError(msg, fields={"day": [msg]})
+    if day > clock.today():
+        raise DomainError("日期不能晚于今天", fields={"day": ["日期不能晚于今天"]})
+
+
 def _active_counts(resident: Resident, sign: int) -> dict[str, int]:
     return {"resident_count": sign, "floating_count": sign if resident.residence == Registration.FLOATING else 0}
 
@@ -241,6 +250,7 @@ def resident_move(*, actor, resident: Resident, to_household: Household, relatio
     if to_household.pk == old.pk:
         raise DomainError("已在该户中", fields={"household": ["已在该户中"]})
     day = day or clock.today()
+    _check_after_current_stay(resident, day)
     _close_residency(resident, day, f"迁至{to_household.number}")
     Residency.objects.create(resident=resident, household=to_household, relation=relation, moved_in=day,
                              reason=f"自{old.number}迁入")
@@ -263,6 +273,7 @@ def resident_end(*, actor, resident: Resident, status: str, day: dt.date | None 
         raise DomainError(f"该居民已是“{resident.get_status_display()}”状态", fields={"status": ["状态不符"]})
     require(actor, "people.change", resident.household.micro_grid)
     day = day or clock.today()
+    _check_after_current_stay(resident, day)
     _close_residency(resident, day, reason or ResidentStatus(status).label)
     resident.status, resident.status_date = status, day
     resident.save(update_fields=["status", "status_date", "updated_at"])
@@ -343,7 +354,9 @@ def central_household_link(*, actor, central: CentralHousehold, households: list
 def cadre_register(*, actor, resident: Resident, village: OrgUnit, kind: str, work_unit: str = "",
                    day: dt.date | None = None) -> CadreRegistration:
     """Register a party member or cadre with the village they live in (进村报到)."""
-    require(actor, "people.change", village)
+    if resident.household is None:
+        raise NotFound()
+    require(actor, "people.change", resident.household.micro_grid)
     if village.level != Level.VILLAGE:
         raise DomainError("只能向村/社区报到", fields={"village": ["必须是村/社区"]})
     if kind not in CadreKind.values:
