@@ -1,8 +1,22 @@
-"""REST API v1: one router over the apps' viewsets."""
+"""REST API v1: one router over the apps' viewsets, plus token and locate endpoints."""
 
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from shanzhi.accounts.api import TokenView
+from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
+from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
+
 router = DefaultRouter()
-urlpatterns: list = [*router.urls]
-__all__ = ["path", "router", "urlpatterns"]
+router.register("units", UnitViewSet, basename="unit")
+router.register("posts", PostViewSet, basename="post")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("residents", ResidentViewSet, basename="resident")
+
+app_name = "api"
+urlpatterns: list = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    path("locate/", LocateView.as_view(), name="locate"),
+    *router.urls,
+]

@@ -19,6 +19,9 @@ def _fast_and_quiet(settings, tmp_path):
     locate.invalidate()
     yield
     locate.invalidate()
+    from django.utils import translation
+
+    translation.deactivate()
 
 
 @pytest.fixture

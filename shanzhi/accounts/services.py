@@ -6,10 +6,12 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext as _
 
 from shanzhi.accounts.models import OneTimeCode, User, UserKind
 from shanzhi.accounts.sms import send_sms
@@ -17,10 +19,18 @@ from shanzhi.audit.services import audit_record
 from shanzhi.lib import clock
 from shanzhi.lib.codes import CodeError, normalise_phone
 from shanzhi.lib.crypto import lookup_hash
-from shanzhi.lib.errors import DomainError
+from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.people.models import Resident, ResidentStatus
 
 LOCKED_MESSAGE = "登录失败次数过多，账号已临时锁定，请{minutes}分钟后再试"
+
+
+def _locked_message(minutes: int) -> str:
+    return _("登录失败次数过多，账号已临时锁定，请%(minutes)s分钟后再试") % {"minutes": minutes}
+
+
+def _bad_credentials() -> str:
+    return _("用户名或密码错误")
 
 
 class LoginError(DomainError):
@@ -30,24 +40,30 @@ class LoginError(DomainError):
 
 @transaction.atomic
 def user_create_staff(*, actor, username: str, password: str, display_name: str = "",
-                      is_superuser: bool = False, check_strength: bool = True) -> User:
-    """Create a staff account. Scope comes from posts, not from the account."""
+                      is_superuser: bool = False, check_strength: bool = True,
+                      is_staff: bool | None = None) -> User:
+    """Create a staff account. Scope comes from posts, not from the account.
+
+    `is_staff` opens the Django admin (still scoped); it defaults to `is_superuser`.
+    """
     username = (username or "").strip()
     if not username:
-        raise DomainError("用户名不能为空", fields={"username": ["必填"]})
+        raise DomainError(_("用户名不能为空"), fields={"username": [_("必填")]})
     if User.objects.filter(username=username).exists():
-        raise DomainError(f"用户名“{username}”已存在", fields={"username": ["已存在"]})
+        raise DomainError(_("用户名“%(username)s”已存在") % {"username": username},
+                          fields={"username": [_("已存在")]})
     user = User(username=username, display_name=display_name or username, kind=UserKind.STAFF,
-                is_superuser=is_superuser, is_staff=is_superuser)
+                is_superuser=is_superuser, is_staff=is_superuser if is_staff is None else is_staff)
     if check_strength:
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise DomainError("密码强度不足：" + "；".join(exc.messages), fields={"password": exc.messages}) from exc
+            raise DomainError(_("密码强度不足：") + "；".join(exc.messages),
+                              fields={"password": exc.messages}) from exc
     user.set_password(password)
     user.save()
     audit_record(actor=actor, action="accounts.user.create", obj=user,
-                 after={"username": username, "superuser": is_superuser})
+                 after={"username": username, "superuser": is_superuser, "admin_site": user.is_staff})
     return user
 
 
@@ -63,9 +79,9 @@ def staff_authenticate(*, username: str, password: str) -> User:
         user = User.objects.select_for_update().filter(username=username, kind=UserKind.STAFF).first()
         if user is None:
             make_password(password)  # spend the same time as a real check
-            raise LoginError("用户名或密码错误")
+            raise LoginError(_bad_credentials())
         if user.locked_until and user.locked_until > now:
-            raise LoginError(LOCKED_MESSAGE.format(minutes=minutes), code="locked")
+            raise LoginError(_locked_message(minutes), code="locked")
         if not user.is_active or not user.check_password(password):
             user.failed_logins += 1
             fields = ["failed_logins"]
@@ -84,8 +100,33 @@ def staff_authenticate(*, username: str, password: str) -> User:
             user.save(update_fields=["failed_logins", "locked_until", "last_login"])
             return user
     if locked:
-        raise LoginError(LOCKED_MESSAGE.format(minutes=minutes), code="locked")
-    raise LoginError("用户名或密码错误")
+        raise LoginError(_locked_message(minutes), code="locked")
+    raise LoginError(_bad_credentials())
+
+
+@transaction.atomic
+def user_unlock(*, actor, user: User) -> User:
+    """Clear a staff account's lock-out and failure count. Audited.
+
+    `actor` None is the operator (command line); otherwise a superuser or someone who may
+    appoint posts where the account holds one. Anyone else gets not found.
+    """
+    if actor is not None and not getattr(actor, "is_superuser", False):
+        from shanzhi.accounts import scopes
+        from shanzhi.org.models import Post
+
+        units = Post.objects.filter(Post.current_q(), user=user).select_related("unit")
+        if not any(scopes.may(actor, "org.posts", p.unit) for p in units):
+            raise NotFound(_("未找到该用户"))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"failed_logins": user.failed_logins,
+              "locked_until": user.locked_until.isoformat() if user.locked_until else None}
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["failed_logins", "locked_until"])
+    audit_record(actor=actor, action="accounts.user.unlock", obj=user, before=before,
+                 after={"failed_logins": 0, "locked_until": None})
+    return user
 
 
 def _phone(phone: str) -> str:
@@ -93,6 +134,13 @@ def _phone(phone: str) -> str:
         return normalise_phone(phone)
     except CodeError as exc:
         raise DomainError(str(exc), fields={"phone": [str(exc)]}) from exc
+
+
+def _code_hash(phone_hash: str, code: str) -> str:
+    """Keyed hash of a code. Six digits are guessable offline whatever the hasher; the secret key,
+    the expiry and the attempt limit are what protect them, so a fast HMAC is enough (and does not
+    depend on PASSWORD_HASHERS)."""
+    return "hmac$" + salted_hmac("shanzhi.accounts.otp", f"{phone_hash}:{code}", algorithm="sha256").hexdigest()
 
 
 def otp_request(*, phone: str) -> None:
@@ -106,43 +154,55 @@ def otp_request(*, phone: str) -> None:
         last = recent.order_by("-created_at").first()
         if last and (now - last.created_at).total_seconds() < cfg["OTP_MIN_INTERVAL_SECONDS"]:
             wait = int(cfg["OTP_MIN_INTERVAL_SECONDS"] - (now - last.created_at).total_seconds()) + 1
-            raise DomainError(f"验证码发送过于频繁，请{wait}秒后再试", code="throttled")
+            raise DomainError(_("验证码发送过于频繁，请%(wait)s秒后再试") % {"wait": wait}, code="throttled")
         if recent.count() >= cfg["OTP_MAX_PER_HOUR"]:
-            raise DomainError("该号码一小时内获取验证码次数已达上限", code="throttled")
+            raise DomainError(_("该号码一小时内获取验证码次数已达上限，请稍后再试"), code="throttled")
         known = Resident.objects.filter(phone_hash=h, status=ResidentStatus.ACTIVE).exists()
         code = f"{secrets.randbelow(10**6):06d}"
-        OneTimeCode.objects.create(phone_hash=h, code_hash=make_password(code, hasher="pbkdf2_sha256"),
+        OneTimeCode.objects.create(phone_hash=h, code_hash=_code_hash(h, code),
                                    created_at=now, expires_at=now + dt.timedelta(seconds=cfg["OTP_TTL_SECONDS"]))
     if known:
+        # The SMS text stays Chinese: it goes to the resident's phone, not the current page.
         send_sms(phone, f"【善治】您的登录验证码是{code}，{cfg['OTP_TTL_SECONDS'] // 60}分钟内有效。")
 
 
-@transaction.atomic
 def otp_login(*, phone: str, code: str) -> User:
-    """Check a one-time code and return the resident's account, creating it on first login."""
+    """Check a one-time code and return the resident's account, creating it on first login.
+
+    A wrong code is counted (and the count commits even though the call fails); a code is
+    single-use and expires. Unknown numbers answer like a wrong or expired code.
+    """
     phone = _phone(phone)
     h = lookup_hash(phone)
     now = clock.now()
-    otp = (OneTimeCode.objects.select_for_update()
-           .filter(phone_hash=h, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first())
-    if otp is None or otp.attempts >= settings.SHANZHI["OTP_MAX_ATTEMPTS"]:
-        raise LoginError("验证码已失效，请重新获取", code="expired")
-    if not check_password((code or "").strip(), otp.code_hash):
-        otp.attempts += 1
-        otp.save(update_fields=["attempts"])
-        raise LoginError("验证码错误")
-    resident = Resident.objects.filter(phone_hash=h, status=ResidentStatus.ACTIVE).order_by("id").first()
-    if resident is None:
-        raise LoginError("验证码已失效，请重新获取", code="expired")
-    otp.used_at = now
-    otp.save(update_fields=["used_at"])
-    user = User.objects.filter(resident=resident).first()
-    if user is None:
-        user = User(username=f"r{resident.pk}", kind=UserKind.RESIDENT, display_name=resident.name,
-                    resident=resident, phone_hash=h)
-        user.set_unusable_password()
-        user.save()
-        audit_record(actor=user, action="accounts.user.create", obj=user, after={"kind": "resident"})
-    user.last_login = now
-    user.save(update_fields=["last_login"])
+    expired = _("验证码已失效，请重新获取")
+    wrong = False
+    with transaction.atomic():
+        otp = (OneTimeCode.objects.select_for_update()
+               .filter(phone_hash=h, used_at__isnull=True, expires_at__gt=now).order_by("-created_at").first())
+        if otp is None or otp.attempts >= settings.SHANZHI["OTP_MAX_ATTEMPTS"]:
+            raise LoginError(expired, code="expired")
+        if not constant_time_compare(_code_hash(h, (code or "").strip()), otp.code_hash):
+            otp.attempts += 1
+            otp.save(update_fields=["attempts"])
+            wrong = True
+        else:
+            resident = Resident.objects.filter(phone_hash=h, status=ResidentStatus.ACTIVE).order_by("id").first()
+            if resident is None:
+                raise LoginError(expired, code="expired")
+            otp.used_at = now
+            otp.save(update_fields=["used_at"])
+            user = User.objects.filter(resident=resident).first()
+            if user is None:
+                user = User(username=f"r{resident.pk}", kind=UserKind.RESIDENT, display_name=resident.name,
+                            resident=resident, phone_hash=h)
+                user.set_unusable_password()
+                user.save()
+                audit_record(actor=user, action="accounts.user.create", obj=user, after={"kind": "resident"})
+            if not user.is_active:
+                raise LoginError(expired, code="expired")
+            user.last_login = now
+            user.save(update_fields=["last_login"])
+    if wrong:
+        raise LoginError(_("验证码错误"))
     return user

@@ -1,4 +1,7 @@
-"""Pluggable SMS backends. Set SMS_BACKEND to a dotted path of a class with send(phone, text)."""
+"""Pluggable SMS backends. Set SMS_BACKEND to a dotted path of a class with send(phone, text).
+
+The short names "console", "file" and "memory" name the backends below.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +42,17 @@ class MemoryBackend:
         MemoryBackend.outbox.append((phone, text))
 
 
+ALIASES = {
+    "console": "shanzhi.accounts.sms.ConsoleBackend",
+    "file": "shanzhi.accounts.sms.FileBackend",
+    "memory": "shanzhi.accounts.sms.MemoryBackend",
+}
+
+
 def get_backend():
-    return import_string(settings.SHANZHI["SMS_BACKEND"])()
+    """Instantiate the configured backend (a dotted path or a short name)."""
+    name = settings.SHANZHI["SMS_BACKEND"]
+    return import_string(ALIASES.get(name, name))()
 
 
 def send_sms(phone: str, text: str) -> None:

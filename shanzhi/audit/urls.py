@@ -1,5 +1,8 @@
 from django.urls import path
 
+from shanzhi.audit import views
+
 app_name = "audit"
-urlpatterns: list = []
-__all__ = ["path"]
+urlpatterns: list = [
+    path("", views.audit_list, name="list"),
+]

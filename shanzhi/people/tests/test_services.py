@@ -9,7 +9,14 @@ from shanzhi.lib.codes import make_id_number
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org.models import OrgUnit
 from shanzhi.people import services as svc
-from shanzhi.people.models import CentralHousehold, Household, Registration, Residency, Resident, ResidentStatus
+from shanzhi.people.models import (
+    CentralHousehold,
+    Household,
+    Registration,
+    Residency,
+    Resident,
+    ResidentStatus,
+)
 from shanzhi.people.selectors import resident_list_for
 
 

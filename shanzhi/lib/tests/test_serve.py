@@ -1,0 +1,73 @@
+"""`shanzhi serve` starts a real server on a fresh data dir: migrates, serves pages and static files."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "SHANZHI_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "shanzhi", "serve", "--port", str(port), "--workers", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(proc.stdout.read().decode())
+                time.sleep(0.1)
+        yield base, tmp_path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_it_serves_the_login_page_and_vendored_files_on_a_fresh_data_dir(server):
+    base, data = server
+    status, body = _get(base + "/accounts/login/")
+    assert status == 200 and "登录".encode() in body
+    status, body = _get(base + "/static/vendor/leaflet/leaflet.js")
+    assert status == 200 and b"Leaflet" in body[:2000]
+    assert (data / "shanzhi.sqlite3").exists()
+
+
+def test_pages_need_a_login(server):
+    base, _ = server
+    req = urllib.request.Request(base + "/")
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(req, timeout=5)
+        pytest.fail("expected a redirect")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 302 and "/accounts/login/" in exc.headers["Location"]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
