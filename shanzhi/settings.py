@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "shanzhi.org",
     "shanzhi.accounts",
     "shanzhi.people",
+    "shanzhi.cases",
     "shanzhi.demo",
 ]
 

@@ -29,6 +29,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "people.reveal": REGISTRY_ROLES,
     "people.import": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
     "audit.view": frozenset({R.COUNTY_ADMIN}),
+    # cases: see those placed or handled in scope; act on those handled in scope
+    "cases.view": STAFF_ROLES - {R.MICROGRID_HEAD},
+    "cases.handle": REGISTRY_ROLES,
+    "cases.verify": REGISTRY_ROLES,
+    "cases.dispatch": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.GRID_HEAD}),
+    "cases.supervise": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
+    "cases.intake": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.GRID_HEAD, R.GRID_WORKER,
+                               R.MEDIATOR}),
+    "open311.keys": frozenset({R.COUNTY_ADMIN}),
 }
 
 
@@ -95,6 +104,20 @@ def roots_for(user, action: str = "org.view") -> list[OrgUnit]:
     if prefixes == [""]:
         return list(OrgUnit.objects.filter(parent__isnull=True))
     return list(OrgUnit.objects.filter(path__in=prefixes))
+
+
+def department_ids_for(user) -> list[int]:
+    """Departments the user currently serves in (department staff posts)."""
+    cached = getattr(user, "_shanzhi_departments", None)
+    if cached is not None:
+        return cached
+    ids: list[int] = []
+    if getattr(user, "is_authenticated", False) and user.is_active:
+        ids = sorted(set(
+            Post.objects.filter(Post.current_q(), user_id=user.pk, role=Role.DEPARTMENT_STAFF,
+                                department__isnull=False).values_list("department_id", flat=True)))
+    user._shanzhi_departments = ids
+    return ids
 
 
 def is_staff_user(user) -> bool:

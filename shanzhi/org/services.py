@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import shapely as _shapely
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -24,6 +29,7 @@ from shanzhi.org.models import (
     OrgUnit,
     Post,
     Role,
+    UnitKind,
 )
 
 
@@ -40,6 +46,37 @@ def _bbox(geom) -> dict[str, float]:
     }
 
 
+# Parsed boundaries of units, keyed by pk, while a `geometry_cache()` block is open (bulk imports).
+_GEOM_CACHE: contextvars.ContextVar[dict[int, tuple[Any, Any]] | None] = contextvars.ContextVar(
+    "shanzhi_geom_cache", default=None
+)
+
+
+@contextmanager
+def geometry_cache() -> Iterator[None]:
+    """Reuse parsed parent and sibling boundaries inside the block (an import creating thousands of units)."""
+    token = _GEOM_CACHE.set({})
+    try:
+        yield
+    finally:
+        _GEOM_CACHE.reset(token)
+
+
+def unit_geometry(unit: OrgUnit):
+    """The unit's boundary as a prepared shapely geometry; cached inside `geometry_cache()`."""
+    cache = _GEOM_CACHE.get()
+    if cache is not None and unit.pk is not None:
+        hit = cache.get(unit.pk)
+        # The cached entry is only good for the same boundary (a set_boundary may have replaced it).
+        if hit is not None and (hit[0] is unit.boundary or hit[0] == unit.boundary):
+            return hit[1]
+    geom = parse_polygon(unit.boundary)
+    _shapely.prepare(geom)
+    if cache is not None and unit.pk is not None:
+        cache[unit.pk] = (unit.boundary, geom)
+    return geom
+
+
 def check_boundary(*, label: str, boundary: Any, parent: OrgUnit | None, exclude_id: int | None = None,
                    siblings: list[OrgUnit] | None = None):
     """Parse and check a boundary against its parent and siblings; return the shapely geometry.
@@ -53,11 +90,12 @@ def check_boundary(*, label: str, boundary: Any, parent: OrgUnit | None, exclude
         raise DomainError(f"{label}：{exc}", fields={"boundary": [str(exc)]}) from exc
     tol = _tolerance()
     if parent is not None and parent.boundary:
-        outer = parse_polygon(parent.boundary)
-        outside = area_m2(geom.difference(outer))
-        if outside > tol:
-            msg = f"超出上级“{parent.name}”的边界约{outside:.0f}平方米"
-            raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
+        outer = unit_geometry(parent)
+        if not outer.covers(geom):  # prepared: the common case costs no overlay
+            outside = area_m2(geom.difference(outer))
+            if outside > tol:
+                msg = f"超出上级“{parent.name}”的边界约{outside:.0f}平方米"
+                raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
     if parent is not None:
         if siblings is None:
             min_lon, min_lat, max_lon, max_lat = geom.bounds
@@ -65,11 +103,16 @@ def check_boundary(*, label: str, boundary: Any, parent: OrgUnit | None, exclude
                 OrgUnit.objects.filter(parent=parent, boundary__isnull=False, is_active=True)
                 .exclude(pk=exclude_id)
                 .filter(min_lon__lte=max_lon, max_lon__gte=min_lon, min_lat__lte=max_lat, max_lat__gte=min_lat)
+                .only("id", "code", "name", "boundary")
+                .order_by("code")
             )
         for sib in siblings:
             if sib.pk == exclude_id or not sib.boundary:
                 continue
-            overlap = area_m2(geom.intersection(parse_polygon(sib.boundary)))
+            other = unit_geometry(sib)
+            if not other.intersects(geom):
+                continue
+            overlap = area_m2(geom.intersection(other))
             if overlap > tol:
                 msg = f"与同级“{sib.name}”（{sib.code}）重叠约{overlap:.0f}平方米"
                 raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
@@ -105,6 +148,8 @@ def orgunit_create(*, actor, code: str, name: str, level: str, parent: OrgUnit |
         raise DomainError("名称不能为空", fields={"name": ["名称不能为空"]})
     if level not in Level.values:
         raise DomainError(f"未知层级“{level}”", fields={"level": ["未知层级"]})
+    if kind and kind not in UnitKind.values:
+        raise DomainError(f"未知单位类型“{kind}”", fields={"kind": ["未知单位类型"]})
     if parent is None and level != Level.COUNTY:
         raise DomainError("只有县级单位可以没有上级", fields={"parent": ["必须指定上级"]})
     if parent is not None and parent.level not in PARENT_LEVELS[level]:
@@ -138,6 +183,7 @@ def orgunit_create(*, actor, code: str, name: str, level: str, parent: OrgUnit |
 
 @transaction.atomic
 def orgunit_rename(*, actor, unit: OrgUnit, name: str) -> OrgUnit:
+    """Rename a unit (its code stays). Audited with before and after."""
     _require(actor, "org.change", unit)
     name = (name or "").strip()
     if not name:
@@ -157,34 +203,53 @@ def orgunit_set_boundary(*, actor, unit: OrgUnit, boundary: dict) -> OrgUnit:
     label = f"{unit.name}（{unit.code}）"
     geom = check_boundary(label=label, boundary=boundary, parent=unit.parent, exclude_id=unit.pk)
     tol = _tolerance()
-    for child in unit.children.filter(boundary__isnull=False):
-        outside = area_m2(parse_polygon(child.boundary).difference(geom))
+    _shapely.prepare(geom)
+    for child in unit.children.filter(boundary__isnull=False, is_active=True).order_by("code"):
+        child_geom = unit_geometry(child)
+        if geom.covers(child_geom):
+            continue
+        outside = area_m2(child_geom.difference(geom))
         if outside > tol:
             msg = f"下级“{child.name}”将有约{outside:.0f}平方米落在新边界之外"
             raise DomainError(f"{label}：{msg}", fields={"boundary": [msg]})
+    before = {"bounds": [unit.min_lon, unit.min_lat, unit.max_lon, unit.max_lat]} if unit.boundary else None
     unit.boundary = boundary
-    for k, v in _bbox(geom).items():
+    bbox = _bbox(geom)
+    for k, v in bbox.items():
         setattr(unit, k, v)
-    unit.save()
-    audit_record(actor=actor, action="org.unit.boundary", obj=unit, unit_path=unit.path,
+    # Only these fields: a full save would write back stale rolled-up counts held by the caller's object.
+    unit.save(update_fields=["boundary", *bbox, "updated_at"])
+    audit_record(actor=actor, action="org.unit.boundary", obj=unit, unit_path=unit.path, before=before,
                  after={"bounds": list(geom.bounds)})
     transaction.on_commit(locate.invalidate)
     return unit
 
 
 @transaction.atomic
-def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | None = None) -> OrgUnit:
+def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | None = None,
+                 carry_land: bool = True) -> OrgUnit:
     """Move a unit (and its subtree) under another parent; codes are re-issued under the new parent.
 
-    Cost: one query per level of the subtree to load it, one bulk update.
+    Households, posts and everything else hang on the units' ids, so they move along. When the unit
+    lies outside its new parent, its land goes with it (`carry_land`, the default): the old parent
+    and its ancestors below the common ancestor give the area up, the new ones take it in, each
+    change audited. Without `carry_land` such a move is refused.
+    Cost: one query to load the subtree, two bulk updates, one update per ancestor for the counts.
     """
     _require(actor, "org.change", unit)
     _require(actor, "org.change", new_parent)
+    if new_parent.path.startswith(unit.path):
+        raise DomainError("不能移到自己或自己的下级之下", fields={"parent": ["不能移到自己的下级之下"]})
     if new_parent.level not in PARENT_LEVELS[unit.level]:
         raise DomainError(f"{Level(unit.level).label}不能移到{Level(new_parent.level).label}之下",
                           fields={"parent": ["上级层级不符"]})
-    if new_parent.path.startswith(unit.path):
-        raise DomainError("不能移到自己的下级之下", fields={"parent": ["不能移到自己的下级之下"]})
+    if unit.parent_id == new_parent.pk and new_code is None:
+        raise DomainError("新上级与原上级相同", fields={"parent": ["新上级与原上级相同"]})
+    if unit.level in (Level.COMPOUND, Level.MICROGRID) and new_parent.level == Level.GRID:
+        other = Level.MICROGRID if unit.level == Level.COMPOUND else Level.COMPOUND
+        if new_parent.children.filter(level=other).exists():
+            msg = f"网格“{new_parent.name}”已下设{Level(other).label}，不能再直接下设{Level(unit.level).label}"
+            raise DomainError(msg, fields={"parent": [msg]})
     suffix = len(unit.code) - len(unit.parent.code)
     if new_code is None:
         taken = set(new_parent.children.values_list("code", flat=True))
@@ -202,26 +267,37 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | N
     if new_code != unit.code and OrgUnit.objects.filter(code=new_code).exists():
         raise DomainError(f"编码“{new_code}”已被使用", fields={"code": ["编码已存在"]})
     if unit.boundary:
+        if carry_land and new_parent.boundary:
+            _carry_land(actor, unit, new_parent)
         check_boundary(label=f"{unit.name}（{unit.code}）", boundary=unit.boundary, parent=new_parent,
                        exclude_id=unit.pk)
     before = _snapshot(unit)
     old_path, old_code = unit.path, unit.code
     new_path = new_parent.path + new_code + "/"
     subtree = list(OrgUnit.objects.filter(path__startswith=old_path).order_by("path"))
+
+    def recode(code: str) -> str:
+        return new_code + code[len(old_code):]
+
+    # Every code below the unit starts with its code, so each segment of a descendant's path is re-issued.
     targets = {
-        u.pk: (new_code + u.code[len(old_code):], new_path + u.path[len(old_path):]) for u in subtree
+        u.pk: (recode(u.code), new_path + "".join(recode(c) + "/" for c in u.path[len(old_path):].split("/")[:-1]))
+        for u in subtree
     }
     # Park codes and paths first so the unique constraints never see a transient clash.
     for u in subtree:
         u.code, u.path = f"~{u.pk}", f"~{u.pk}"
     OrgUnit.objects.bulk_update(subtree, ["code", "path"])
+    moved_at = clock.now()
     for u in subtree:
         u.code, u.path = targets[u.pk]
+        u.updated_at = moved_at  # bulk_update skips auto_now; other processes' locate index watches it
     unit_obj = next(u for u in subtree if u.pk == unit.pk)
     unit_obj.parent = new_parent
-    OrgUnit.objects.bulk_update(subtree, ["code", "path", "parent"])
-    # Counts move with the subtree: subtract from old ancestors, add to new ones.
-    counts = {f: getattr(unit, f) for f in ROLLUP_FIELDS}
+    OrgUnit.objects.bulk_update(subtree, ["code", "path", "parent", "updated_at"])
+    # Counts move with the subtree: subtract from old ancestors, add to new ones. Read them from the
+    # freshly loaded row, not the caller's object, which may be stale.
+    counts = {f: getattr(unit_obj, f) for f in ROLLUP_FIELDS}
     _add_to_ancestors(old_path, counts, sign=-1, exclude_self=True)
     _add_to_ancestors(new_path, counts, sign=+1, exclude_self=True)
     unit.refresh_from_db()
@@ -229,6 +305,48 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | N
                  after=_snapshot(unit))
     transaction.on_commit(locate.invalidate)
     return unit
+
+
+def _carry_land(actor, unit: OrgUnit, new_parent: OrgUnit) -> None:
+    """Hand a moving unit's area from its old ancestors to its new ones, below their common ancestor.
+
+    Siblings stay apart and children inside parents: the area leaves units that held it (only the
+    old chain did) and joins units whose siblings never held it.
+    """
+    land = unit_geometry(unit)
+    target = unit_geometry(new_parent)
+    if target.covers(land) or area_m2(land.difference(target)) <= _tolerance():
+        return
+    old_paths = ancestor_paths(unit.path)[:-1]
+    new_paths = ancestor_paths(new_parent.path)
+    common = set(old_paths) & set(new_paths)
+    chain = list(OrgUnit.objects.filter(path__in=[p for p in old_paths + new_paths if p not in common])
+                 .order_by("path"))
+    for anc in chain:
+        _require(actor, "org.change", anc)
+    for anc in chain:
+        if not anc.boundary:
+            continue
+        giving = anc.path in old_paths
+        geom = unit_geometry(anc)
+        geom = geom.difference(land) if giving else geom.union(land)
+        before = {"bounds": [anc.min_lon, anc.min_lat, anc.max_lon, anc.max_lat]}
+        if geom.is_empty:
+            anc.boundary = None
+            for k in ("min_lon", "min_lat", "max_lon", "max_lat", "centre_lat", "centre_lon"):
+                setattr(anc, k, None)
+        else:
+            anc.boundary = json.loads(_shapely.to_geojson(geom))
+            for k, v in _bbox(geom).items():
+                setattr(anc, k, v)
+        anc.save(update_fields=["boundary", "min_lon", "min_lat", "max_lon", "max_lat", "centre_lat",
+                                "centre_lon", "updated_at"])
+        if anc.pk == new_parent.pk:
+            new_parent.boundary = anc.boundary
+        verb = "迁出" if giving else "迁入"
+        audit_record(actor=actor, action="org.unit.boundary", obj=anc, unit_path=anc.path, before=before,
+                     after={"bounds": list(geom.bounds) if not geom.is_empty else None},
+                     reason=f"“{unit.name}”（{unit.code}）{verb}")
 
 
 ROLLUP_FIELDS = ("household_count", "resident_count", "floating_count", "staff_count", "grid_worker_count")
@@ -304,6 +422,7 @@ def rollups_refresh() -> int:
 
 @transaction.atomic
 def department_create(*, actor, unit: OrgUnit, code: str, name: str) -> Department:
+    """Create a department of a county or town (the mediation centre joins 20+ of them). Audited."""
     _require(actor, "org.change", unit)
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
@@ -334,6 +453,9 @@ def post_appoint(*, actor, unit: OrgUnit, role: str, user=None, resident=None, h
         raise DomainError("必须指定任职人", fields={"user": ["必须指定任职人"]})
     if role == Role.DEPARTMENT_STAFF and department is None:
         raise DomainError("部门工作人员必须指定部门", fields={"department": ["必填"]})
+    if department is not None and not unit.path.startswith(department.unit.path):
+        msg = f"部门“{department.name}”不属于“{unit.name}”或其上级"
+        raise DomainError(msg, fields={"department": [msg]})
     start = start_date or clock.today()
     if end_date is not None and end_date < start:
         raise DomainError("任职结束日期早于开始日期", fields={"end_date": ["早于开始日期"]})
@@ -359,14 +481,18 @@ def post_end(*, actor, post: Post, end_date: dt.date | None = None) -> Post:
         raise DomainError("结束日期早于任职开始日期", fields={"end_date": ["早于开始日期"]})
     if post.end_date is not None and post.end_date <= end:
         raise DomainError("该岗位已经结束", fields={"end_date": ["已结束"]})
-    was_current = post.end_date is None or post.end_date >= clock.today()
+    today = clock.today()
+    was_current = post.start_date <= today and (post.end_date is None or post.end_date >= today)
+    before = {"end": str(post.end_date or "")}
     post.end_date = end
     post.save(update_fields=["end_date"])
-    if was_current and end < clock.today():
+    if was_current and end < today:
         rollup_add(unit_path=post.unit.path, staff_count=0 if post.role == Role.MICROGRID_HEAD else -1,
                    grid_worker_count=-1 if post.role == Role.GRID_WORKER else 0)
-    audit_record(actor=actor, action="org.post.end", obj=post, unit_path=post.unit.path,
+    audit_record(actor=actor, action="org.post.end", obj=post, unit_path=post.unit.path, before=before,
                  after={"end": str(end)})
+    if post.user is not None:
+        scopes.forget(post.user)
     return post
 
 

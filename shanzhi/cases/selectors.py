@@ -1,0 +1,62 @@
+"""Reads of cases across permission lines. Out of scope and missing both raise NotFound."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from shanzhi.accounts import scopes
+from shanzhi.cases.models import OPEN_STATUSES, Case, Status
+from shanzhi.lib.errors import NotFound
+
+
+def case_list_for(*, user) -> QuerySet[Case]:
+    """Cases a user may see: staff by place or handling unit in scope, by assignment or department;
+    residents their own and those they follow. Cost: one query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    q = Q(reporter_id=user.pk) | Q(followers__id=user.pk) | Q(assignee_id=user.pk)
+    if scopes.is_staff_user(user):
+        q |= scopes.scope_q(user, "cases.view", "unit") | scopes.scope_q(user, "cases.view", "handling_unit")
+        depts = scopes.department_ids_for(user)
+        if depts:
+            q |= Q(department_id__in=depts)
+    ids = Case.objects.filter(q).values("id")
+    return Case.objects.filter(id__in=ids)
+
+
+def case_get_for(*, user, number_or_id) -> Case:
+    qs = case_list_for(user=user).select_related("category", "unit", "handling_unit", "assignee", "department")
+    try:
+        if str(number_or_id).isdigit():
+            return qs.get(pk=int(number_or_id))
+        return qs.get(number=number_or_id)
+    except Case.DoesNotExist:
+        raise NotFound("未找到该诉求") from None
+
+
+def queue_for(*, user, status: str = "", overdue: bool = False, category: str = "", unit=None, now=None):
+    """A handler's queue: open cases they may act on, soonest deadline first."""
+    from shanzhi.lib import clock
+
+    qs = case_list_for(user=user).filter(status__in=OPEN_STATUSES)
+    mine = Q(assignee_id=user.pk) | scopes.scope_q(user, "cases.handle", "handling_unit")
+    depts = scopes.department_ids_for(user)
+    if depts:
+        mine |= Q(department_id__in=depts)
+    qs = qs.filter(mine)
+    if status:
+        qs = qs.filter(status=status)
+    if overdue:
+        qs = qs.filter(deadline_at__lt=now or clock.now())
+    if category:
+        qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
+    if unit is not None:
+        qs = qs.filter(unit.subtree_q("unit"))
+    return qs.select_related("category", "unit", "handling_unit", "assignee").order_by("deadline_at", "id")
+
+
+def public_feed(*, village, limit: int = 50) -> QuerySet[Case]:
+    """Non-private cases in a village, for residents (reporter names hidden when anonymous)."""
+    return (Case.objects.filter(village.subtree_q("unit"), is_public=True)
+            .exclude(status__in=[Status.VOID, Status.DUPLICATE])
+            .select_related("category").order_by("-reported_at")[:limit])
