@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "shanzhi.accounts",
     "shanzhi.people",
     "shanzhi.cases",
+    "shanzhi.open311",
     "shanzhi.demo",
 ]
 

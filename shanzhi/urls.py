@@ -10,5 +10,7 @@ urlpatterns = [
     path("accounts/", include("shanzhi.accounts.urls")),
     path("audit/", include("shanzhi.audit.urls")),
     path("people/", include("shanzhi.people.urls")),
+    path("cases/", include("shanzhi.cases.urls")),
+    path("open311/", include("shanzhi.open311.urls")),
     path("", include("shanzhi.org.urls")),
 ]

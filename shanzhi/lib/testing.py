@@ -147,3 +147,16 @@ def build_county() -> County:
     return County(county, town, town2, village, village2, grid_a, grid_b, grid_c, mg_a1, mg_a2, mg_b1, mg_c1,
                   admin, town_staff, worker_a, worker_b, worker_c, resident_user, household_a, household_b,
                   household_c, resident, neighbour, resident_b, resident_c)
+
+
+def report_case(county: County, *, code: str = "garbage", where: tuple[float, float] | None = (2, 5),
+                actor=None, **kw):
+    """Raise a case through the real intake service (default: a resident's garbage report in micro-grid A1)."""
+    from shanzhi.cases.models import Category, Channel, Kind
+    from shanzhi.cases.services import case_report
+
+    lat, lon = point_in(*where) if where else (None, None)
+    kw.setdefault("kind", Kind.PROBLEM)
+    kw.setdefault("channel", Channel.RESIDENT)
+    return case_report(actor=actor or county.resident_user, category=Category.objects.get(code=code),
+                       description=kw.pop("description", "路边垃圾三天没人清理"), lat=lat, lon=lon, **kw)
