@@ -7,20 +7,16 @@ Resident accounts never get a token and are refused on every staff endpoint.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shanzhi.accounts import scopes
-from shanzhi.accounts.models import User
-from shanzhi.accounts.services import staff_authenticate
-from shanzhi.audit.services import audit_record
+from shanzhi.accounts.services import staff_authenticate, token_issue, token_revoke
 from shanzhi.lib.errors import PermissionDenied
 
 
@@ -64,24 +60,6 @@ class TokenRequestSerializer(serializers.Serializer):
 TokenResponseSerializer = inline_serializer("TokenResponse", {"token": serializers.CharField()})
 
 
-@transaction.atomic
-def _token_issue(*, user: User) -> Token:
-    """Return the user's API token, creating it on first use. Audited when created."""
-    token, created = Token.objects.get_or_create(user=user)
-    if created:
-        audit_record(actor=user, action="accounts.token.issue", obj=user)
-    return token
-
-
-@transaction.atomic
-def _token_revoke(*, user: User) -> bool:
-    """Delete the user's API token; True when there was one. Audited."""
-    deleted, _rows = Token.objects.filter(user=user).delete()
-    if deleted:
-        audit_record(actor=user, action="accounts.token.revoke", obj=user)
-    return bool(deleted)
-
-
 @extend_schema(tags=["auth"])
 class TokenView(APIView):
     """POST exchanges a staff username and password for a token; DELETE revokes the caller's token."""
@@ -109,7 +87,7 @@ class TokenView(APIView):
                                   password=data.validated_data["password"])
         if not scopes.is_staff_user(user):
             raise PermissionDenied(_("该账号没有在任岗位，不能使用接口"))
-        token = _token_issue(user=user)
+        token = token_issue(actor=user, user=user)
         response = Response({"token": token.key})
         response["Cache-Control"] = "no-store"
         return response
@@ -117,5 +95,5 @@ class TokenView(APIView):
     @extend_schema(request=None, responses={204: None, **error_responses(401, 403)})
     def delete(self, request: Request) -> Response:
         """Revoke the caller's API token."""
-        _token_revoke(user=request.user)
+        token_revoke(actor=request.user, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

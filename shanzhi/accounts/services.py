@@ -206,3 +206,25 @@ def otp_login(*, phone: str, code: str) -> User:
     if wrong:
         raise LoginError(_("验证码错误"))
     return user
+
+
+@transaction.atomic
+def token_issue(*, actor, user: User):
+    """Return the user's API token, creating it on first use. Audited when created."""
+    from rest_framework.authtoken.models import Token
+
+    token, created = Token.objects.get_or_create(user=user)
+    if created:
+        audit_record(actor=actor, action="accounts.token.issue", obj=user)
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, actor, user: User) -> bool:
+    """Delete the user's API token; True when there was one. Audited."""
+    from rest_framework.authtoken.models import Token
+
+    deleted, _rows = Token.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(actor=actor, action="accounts.token.revoke", obj=user)
+    return bool(deleted)

@@ -415,11 +415,8 @@ class DepartmentViewSet(StaffViewSet):
     def list(self, request: Request) -> Response:
         """List departments of units in scope."""
         f = parse_query(DepartmentFilterSerializer, request)
-        rows = Department.objects.filter(scopes.scope_q(request.user, "org.view", "unit"), is_active=True)
-        if f.get("unit"):
-            unit = _unit_ref(request.user, "unit", f["unit"])
-            rows = rows.filter(unit.subtree_q("unit"))
-        return self.paginated(rows.select_related("unit").order_by("code"), DepartmentSerializer)
+        unit = _unit_ref(request.user, "unit", f["unit"]) if f.get("unit") else None
+        return self.paginated(selectors.department_list_for(user=request.user, unit=unit), DepartmentSerializer)
 
 
 __all__ = ["DepartmentViewSet", "LocateView", "PostViewSet", "StaffViewSet", "UnitViewSet", "parse_query",

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from shanzhi.accounts import scopes
 from shanzhi.lib.errors import NotFound
-from shanzhi.org.models import OrgUnit, Post
+from shanzhi.org.models import Department, OrgUnit, Post
 
 
 def orgunit_list_for(*, user, action: str = "org.view") -> QuerySet[OrgUnit]:
@@ -38,3 +38,11 @@ def post_list_for(*, user, unit: OrgUnit | None = None, current_only: bool = Tru
     if current_only:
         qs = qs.filter(Post.current_q())
     return qs.select_related("unit", "department", "user").order_by("unit__path", "role", "id")
+
+
+def department_list_for(*, user, unit: OrgUnit | None = None) -> QuerySet[Department]:
+    """Active departments of units in the user's scope (optionally under a unit). Cost: one query."""
+    qs = Department.objects.filter(scopes.scope_q(user, "org.view", "unit"), is_active=True)
+    if unit is not None:
+        qs = qs.filter(unit.subtree_q("unit"))
+    return qs.select_related("unit").order_by("code")
