@@ -1,5 +1,10 @@
 from django.urls import path
 
+from shanzhi.org import views
+
 app_name = "org"
-urlpatterns: list = []
-__all__ = ["path"]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("units/<str:code>/", views.unit, name="unit"),
+    path("units/<str:code>/children.geojson", views.children_geojson, name="children_geojson"),
+]

@@ -1,0 +1,50 @@
+"""Browser tests: Playwright driving the Debian chromium against pytest-django's live server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives a real browser (chromium at /usr/bin/chromium)")
+
+
+@pytest.fixture
+def project_static(settings):
+    """Serve shanzhi/static (vendored Leaflet, htmx, site.css) from the live server.
+
+    The package directory is not an app, so the app-directories finder misses it; settings should
+    list it in STATICFILES_DIRS, and this adds it for the test when they do not.
+    """
+    static = Path(settings.BASE_DIR) / "static"
+    dirs = [Path(d) for d in getattr(settings, "STATICFILES_DIRS", [])]
+    if static not in dirs:
+        settings.STATICFILES_DIRS = [*getattr(settings, "STATICFILES_DIRS", []), static]
+
+
+@pytest.fixture
+def browser_page(monkeypatch, project_static):
+    """A fresh headless chromium page; skips when the browser is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}: install the Debian 'chromium' package to run browser tests")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made here after
+    # start (fixture teardown flushes the database) are still synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(float(os.environ.get("SHANZHI_BROWSER_TIMEOUT_MS", "15000")))
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
