@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from shanzhi.accounts.api import TokenView
+from shanzhi.cases.api import CaseViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
 
@@ -13,6 +14,7 @@ router.register("posts", PostViewSet, basename="post")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
+router.register("cases", CaseViewSet, basename="case")
 
 app_name = "api"
 urlpatterns: list = [
@@ -20,3 +22,4 @@ urlpatterns: list = [
     path("locate/", LocateView.as_view(), name="locate"),
     *router.urls,
 ]
+

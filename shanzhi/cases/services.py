@@ -17,6 +17,7 @@ from shanzhi.cases.deadlines import deadline_for
 from shanzhi.cases.images import store_images, validate_images
 from shanzhi.cases.models import (
     LEVEL_ORDER,
+    OPEN_STATUSES,
     ApiKey,
     Case,
     CaseNumber,
@@ -149,7 +150,7 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
     if key:
         existing = Case.objects.filter(idempotency_key=key).first()
         if existing is not None:
-            if existing.reporter_id != getattr(actor, "pk", None) or existing.open311_client_id != getattr(
+            if existing.created_by_id != getattr(actor, "pk", None) or existing.open311_client_id != getattr(
                     api_key, "pk", None):
                 raise DomainError("重复的提交编号", fields={"idempotency_key": ["该编号已被使用"]})
             return existing
@@ -514,12 +515,40 @@ def case_mark_duplicate(*, actor, case: Case, original: Case, note: str = "",
     return case
 
 
+FOLLOW_RADIUS_M = 300
+
+
+def _resident_village_path(actor) -> str | None:
+    resident = getattr(actor, "resident", None)
+    household = getattr(resident, "household", None) if resident else None
+    if household is None:
+        return None
+    parts = [c for c in household.micro_grid.path.split("/") if c]
+    return "".join(p + "/" for p in parts[:3]) if len(parts) >= 3 else None
+
+
+def followable(actor, case: Case, near: tuple[float, float] | None = None) -> bool:
+    """May `actor` follow `case`: one they can see, or a public open case in their village or near them."""
+    if can_view(actor, case):
+        return True
+    if not case.is_public or case.status not in OPEN_STATUSES:
+        return False
+    village = _resident_village_path(actor)
+    if village and case.unit.path.startswith(village):
+        return True
+    if near is not None and case.lat is not None:
+        from shanzhi.lib.geometry import distance_m
+
+        return distance_m(near[0], near[1], case.lat, case.lon) <= FOLLOW_RADIUS_M
+    return False
+
+
 @transaction.atomic
-def case_follow(*, actor, case: Case) -> Case:
-    """A resident follows an open case instead of raising a new one."""
+def case_follow(*, actor, case: Case, near: tuple[float, float] | None = None) -> Case:
+    """Follow a case instead of raising a new one (a public open case nearby, or one you can see)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("请先登录")
-    if not can_view(actor, case):
+    if not followable(actor, case, near):
         raise NotFound("未找到该诉求")
     case.followers.add(actor)
     audit_record(actor=actor, action="cases.follow", obj=case, unit_path=case.handling_unit.path)

@@ -6,4 +6,5 @@ app_name = "cases"
 urlpatterns = [
     path("", include("shanzhi.cases.resident_urls")),
     path("", include("shanzhi.cases.staff_urls")),
+    path("", include("shanzhi.cases.indicator_urls")),
 ]

@@ -1,13 +1,65 @@
-"""Run the production server (gunicorn, threads) after applying migrations."""
+"""Run the production server (gunicorn, threads) after applying migrations, with the deadline sweep.
+
+The sweep runs in a thread of the gunicorn master, started by the `when_ready` hook. Workers are forked
+from the master, so the thread never sweeps while a fork happens and holds no database connection
+between passes (a forked worker must not inherit a live connection). The sweep is idempotent, so a
+separate `shanzhi sweep --loop` elsewhere does no harm.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from shanzhi.cases.sweep import SweepThread, sweep
+
+log = logging.getLogger(__name__)
+DEFAULT_SWEEP_INTERVAL = 60.0
+
+
+def sweep_interval() -> float:
+    """Seconds between sweeps, from SHANZHI_SWEEP_INTERVAL (default 60)."""
+    raw = os.environ.get("SHANZHI_SWEEP_INTERVAL", "")
+    if not raw.strip():
+        return DEFAULT_SWEEP_INTERVAL
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise CommandError(f"SHANZHI_SWEEP_INTERVAL 须为正数秒（当前：{raw!r}）")
+    return value
+
+
+class MasterSweepThread(SweepThread):
+    """The sweep inside a process that forks: a pass and a fork never overlap; no connection kept."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(interval=interval)
+        self.pass_lock = threading.Lock()
+        os.register_at_fork(before=self.pass_lock.acquire, after_in_parent=self.pass_lock.release,
+                            after_in_child=self.pass_lock.release)
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            with self.pass_lock:
+                try:
+                    result = sweep()
+                    if any(result.values()):
+                        log.info("sweep: %s", result)
+                except Exception:  # noqa: BLE001 - keep the server alive; the next pass retries
+                    log.exception("deadline sweep failed")
+                finally:
+                    connections.close_all()
 
 
 class Command(BaseCommand):
-    help = "运行生产级 Web 服务（gunicorn）。Serve Shanzhi with gunicorn."
+    help = "运行生产级 Web 服务（gunicorn），并在后台定时执行超期扫描。Serve Shanzhi with gunicorn."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
@@ -15,14 +67,25 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+        parser.add_argument("--no-sweep", action="store_true",
+                            help="do not run the deadline sweep in the background (run `shanzhi sweep` instead); "
+                                 "interval from SHANZHI_SWEEP_INTERVAL seconds, default 60")
 
-    def handle(self, *args, host: str, port: int, workers: int, threads: int, no_migrate: bool, **opts):
+    def handle(self, *args, host: str, port: int, workers: int, threads: int, no_migrate: bool, no_sweep: bool,
+               **opts):
         from gunicorn.app.base import BaseApplication
 
         from shanzhi.wsgi import application
 
+        interval = None if no_sweep else sweep_interval()
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
+        connections.close_all()  # workers are forked from this process: hand them no open connection
+
+        def when_ready(server) -> None:
+            if interval is not None:
+                MasterSweepThread(interval).start()
+                server.log.info("Deadline sweep every %s s", interval)
 
         class App(BaseApplication):
             def load_config(self):
@@ -32,6 +95,7 @@ class Command(BaseCommand):
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 60)
+                self.cfg.set("when_ready", when_ready)
 
             def load(self):
                 return application

@@ -1,0 +1,132 @@
+"""Cases at scale: the grid worker's queue, Open311 `GET requests` with filters, and a year of indicators,
+with a million cases loaded: median latency and queries per page, against the login page in the same run.
+
+    python bench/bench_cases.py [--data-dir DIR] [--cases 1000000] [-n 10]
+
+DIR holds the full demo county (built with `shanzhi demo --scale full` when empty; bench_pages.py's
+directory can be reused). The cases are topped up to --cases with the demo's year-of-cases generator
+(shanzhi/demo/casegen.py), spread over the last 365 days. Requests go through Django's test Client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "shanzhi-bench-cases"))
+    p.add_argument("--scale", choices=["small", "full"], default="full")
+    p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("-n", type=int, default=10)
+    return p.parse_args()
+
+
+def prepare(args: argparse.Namespace) -> None:
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    os.environ["SHANZHI_DATA_DIR"] = str(data)
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.settings")
+    cli = [sys.executable, "-m", "shanzhi"]
+    subprocess.run([*cli, "migrate", "-v0"], check=True, env=os.environ)
+    import django
+
+    django.setup()
+    from shanzhi.cases.models import Case
+    from shanzhi.demo.casegen import generate_cases
+    from shanzhi.org.models import OrgUnit
+
+    if not OrgUnit.objects.exists():
+        print(f"building the {args.scale} demo county in {data} ...", file=sys.stderr)
+        subprocess.run([*cli, "demo", "--scale", args.scale], check=True, env=os.environ)
+    have = Case.objects.count()
+    if have < args.cases:
+        missing = args.cases - have
+        print(f"adding {missing:,} cases over the last 365 days ...", file=sys.stderr)
+        t0 = time.monotonic()
+        made = generate_cases(per_day=missing / 365 / 0.93, days=365, seed=have + 1, progress=True)
+        print(f"added {made:,} cases in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+
+
+def measure(fn, n: int) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fn()
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    queries = len(ctx)
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), queries
+
+
+def main() -> None:
+    args = parse_args()
+    prepare(args)
+    from django.db import connection
+    from django.test import Client
+    from django.utils import timezone
+
+    from shanzhi.accounts.models import User
+    from shanzhi.cases.models import Case
+
+    def get(client: Client, url: str, status: int = 200):
+        def call():
+            r = client.get(url)
+            if r.status_code != status:
+                raise SystemExit(f"{url}: expected {status}, got {r.status_code}")
+            return r
+        return call
+
+    anon, admin, town, worker = Client(), Client(), Client(), Client()
+    admin.force_login(User.objects.get(username="admin"))
+    town.force_login(User.objects.get(username="town"))
+    worker.force_login(User.objects.get(username="worker_a"))
+    today = timezone.localdate()
+    year_ago = today - dt.timedelta(days=365)
+    month_ago = timezone.localtime() - dt.timedelta(days=30)
+    start = month_ago.strftime("%Y-%m-%dT%H:%M:%S%z")
+    start = start[:-2] + ":" + start[-2:]
+    year = f"?period=custom&from={year_ago:%Y-%m-%d}&to={today:%Y-%m-%d}"
+    rows = [
+        ("baseline: login page", "anonymous", get(anon, "/accounts/login/")),
+        ("grid worker queue", "worker_a", get(worker, "/cases/queue/")),
+        ("grid worker queue, overdue only", "worker_a", get(worker, "/cases/queue/?overdue=1")),
+        ("town staff: all cases, status + category", "town", get(town, "/cases/all/?status=closed&category=garbage")),
+        ("Open311 GET requests (default 90 days)", "anonymous", get(anon, "/open311/v2/requests.json")),
+        ("Open311 GET requests, service_code + status + start_date", "anonymous",
+         get(anon, f"/open311/v2/requests.json?service_code=garbage,road&status=open&start_date={start}")),
+        ("indicators: town, one year", "town", get(town, f"/cases/indicators/330421112/{year}")),
+        ("indicators: county, one year", "admin", get(admin, f"/cases/indicators/330421/{year}")),
+        ("indicators: grid, one year", "worker_a", get(worker, f"/cases/indicators/330421112201001/{year}")),
+    ]
+    results = []
+    for label, who, fn in rows:
+        median, queries = measure(fn, args.n)
+        results.append((label, who, queries, median))
+        print(f"  {label:<58} {queries:>3} q {median:9.1f} ms", file=sys.stderr)
+    base = results[0][3]
+    total = Case.objects.count()
+    print(f"\nCases at scale on {connection.vendor}: {total:,} cases; median of {args.n} requests "
+          f"(Django test Client).\n")
+    print("| page | user | queries | median ms | × login page |")
+    print("|---|---|---:|---:|---:|")
+    for label, who, queries, median in results:
+        print(f"| {label} | {who} | {queries} | {median:.1f} | {median / base:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

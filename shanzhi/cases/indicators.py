@@ -1,0 +1,315 @@
+"""Case indicators of a unit's subtree over a period: 受理数, 结案率, 按期结案率, 返工率, 满意率, medians,
+小事不出村, 大事不出乡, and residents per grid worker; for the unit and for each of its children.
+
+Cost: a constant number of aggregate queries whatever the number of children or cases (one for the
+unit, one grouped by child; medians inside those on PostgreSQL, two window queries each on SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from statistics import mean
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Window,
+)
+from django.db.models.functions import RowNumber, Substr, TruncWeek
+from django.utils import timezone
+
+from shanzhi.cases.models import Case, HandlingLevel, Status
+from shanzhi.org.models import OrgUnit
+
+CLOSED = (Status.CLOSED, Status.RATED)
+NOT_COUNTED = (Status.VOID, Status.DUPLICATE)
+VILLAGE_OR_BELOW = (HandlingLevel.GRID, HandlingLevel.VILLAGE)
+TOWN_OR_BELOW = (HandlingLevel.GRID, HandlingLevel.VILLAGE, HandlingLevel.TOWN)
+
+_closed = Q(status__in=CLOSED)
+COUNTS = {
+    "reported": Count("id"),
+    "closed": Count("id", filter=_closed),
+    "closed_on_time": Count("id", filter=_closed & Q(closed_on_time=True)),
+    "reworked": Count("id", filter=Q(reopen_count__gt=0)),
+    "rework_base": Count("id", filter=_closed | Q(reopen_count__gt=0)),
+    "rated": Count("id", filter=Q(satisfied__isnull=False)),
+    "satisfied": Count("id", filter=Q(satisfied=True)),
+    "closed_in_village": Count("id", filter=_closed & Q(closed_level__in=VILLAGE_OR_BELOW)),
+    "closed_in_town": Count("id", filter=_closed & Q(closed_level__in=TOWN_OR_BELOW)),
+    "responded": Count("id", filter=Q(first_response_at__isnull=False)),
+}
+# Durations whose medians are reported, with the condition a case must meet to have one.
+DURATIONS = {
+    "first_response": ("first_response_at", Q(first_response_at__isnull=False)),
+    "close": ("closed_at", _closed & Q(closed_at__isnull=False)),
+}
+
+
+def _duration(end_field: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(end_field) - F("reported_at"), output_field=DurationField())
+
+
+class _Seconds(Func):
+    """Seconds from reported_at to a later timestamp, computed by SQLite itself (julianday), not per row in Python."""
+
+    output_field = FloatField()
+    template = "ROUND((julianday(%(expressions)s)) * 86400.0, 3)"
+    arg_joiner = ") - julianday("
+
+    def __init__(self, end_field: str) -> None:
+        super().__init__(F(end_field), F("reported_at"))
+
+
+def _ratio(num: int, den: int) -> float | None:
+    """A share in 0..1, or None when there is nothing to divide by (shown as "—")."""
+    return num / den if den else None
+
+
+@dataclass
+class Indicators:
+    """The numbers of one unit's subtree over a period; rates are 0..1 or None, medians in hours."""
+
+    unit: OrgUnit | None = None
+    reported: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    reworked: int = 0
+    rework_base: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    closed_in_village: int = 0
+    closed_in_town: int = 0
+    responded: int = 0
+    median_first_response_hours: float | None = None
+    median_close_hours: float | None = None
+
+    @property
+    def closure_rate(self) -> float | None:
+        """结案率: closed (or closed and rated) over cases received."""
+        return _ratio(self.closed, self.reported)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按期结案率: closed within the deadline (never escalated for lateness) over closed."""
+        return _ratio(self.closed_on_time, self.closed)
+
+    @property
+    def rework_rate(self) -> float | None:
+        """返工率: cases reopened at least once over cases closed or reopened."""
+        return _ratio(self.reworked, self.rework_base)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率: satisfied ratings over ratings."""
+        return _ratio(self.satisfied, self.rated)
+
+    @property
+    def village_share(self) -> float | None:
+        """小事不出村: share of closed cases closed at village level or below."""
+        return _ratio(self.closed_in_village, self.closed)
+
+    @property
+    def town_share(self) -> float | None:
+        """大事不出乡: share of closed cases closed at town level or below."""
+        return _ratio(self.closed_in_town, self.closed)
+
+    @property
+    def residents_per_grid_worker(self) -> float | None:
+        return self.unit.residents_per_grid_worker if self.unit is not None else None
+
+
+@dataclass
+class Report:
+    unit: OrgUnit
+    start: dt.datetime
+    end: dt.datetime
+    total: Indicators
+    children: list[Indicators] = field(default_factory=list)
+
+
+def cases_in(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> QuerySet[Case]:
+    """Cases placed in the unit's subtree and reported in [start, end), void and duplicates left out."""
+    return (Case.objects.filter(unit.subtree_q("unit"), reported_at__gte=start, reported_at__lt=end)
+            .exclude(status__in=NOT_COUNTED))
+
+
+def _on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class _MedianHours(Aggregate):
+    """PostgreSQL's ordered-set median of an interval, in hours."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s) / 3600.0)"
+    output_field = FloatField()
+
+
+def _aggregates() -> dict:
+    aggs = dict(COUNTS)
+    if _on_postgres():
+        for name, (end_field, cond) in DURATIONS.items():
+            aggs[f"median_{name}_hours"] = _MedianHours(_duration(end_field), filter=cond)
+    return aggs
+
+
+def _hours(td: dt.timedelta | float | None) -> float | None:
+    if td is None:
+        return None
+    return (td.total_seconds() if isinstance(td, dt.timedelta) else td) / 3600
+
+
+def _medians(qs: QuerySet[Case], key: F | Substr | None) -> dict[str, dict[str | None, float]]:
+    """Medians per group (or of all rows when key is None) by taking the middle row(s) of each group.
+
+    One query per duration: number the rows of each group by duration, keep the one or two in the middle.
+    """
+    result: dict[str, dict[str | None, float]] = {}
+    for name, (end_field, cond) in DURATIONS.items():
+        partition = [key] if key is not None else []
+        rows = (qs.filter(cond)
+                .annotate(d=_Seconds(end_field),
+                          rn=Window(RowNumber(), partition_by=partition or None, order_by=F("d").asc()),
+                          n=Window(Count("id"), partition_by=partition or None))
+                .filter(rn__gte=(F("n") + 1) / 2, rn__lte=F("n") / 2 + 1))
+        if key is not None:
+            rows = rows.annotate(k=key).values_list("k", "d")
+        else:
+            rows = rows.values_list("number", "d")
+        grouped: dict[str | None, list[float]] = {}
+        for k, d in rows:
+            grouped.setdefault(k if key is not None else None, []).append(_hours(d))
+        result[name] = {k: mean(v) for k, v in grouped.items()}
+    return result
+
+
+def _fill(ind: Indicators, row: dict) -> Indicators:
+    for name in COUNTS:
+        setattr(ind, name, row.get(name) or 0)
+    if _on_postgres():
+        ind.median_first_response_hours = row.get("median_first_response_hours")
+        ind.median_close_hours = row.get("median_close_hours")
+    return ind
+
+
+def indicators_for(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> Indicators:
+    """The unit's indicators over [start, end). Cost: one query (three on SQLite)."""
+    qs = cases_in(unit, start, end)
+    ind = _fill(Indicators(unit=unit), qs.aggregate(**_aggregates()))
+    if not _on_postgres():
+        med = _medians(qs, None)
+        ind.median_first_response_hours = med["first_response"].get(None)
+        ind.median_close_hours = med["close"].get(None)
+    return ind
+
+
+def children_indicators(unit: OrgUnit, children: list[OrgUnit], start: dt.datetime,
+                        end: dt.datetime) -> list[Indicators]:
+    """Each child's indicators, in the children's order. Cost: one grouped query (three on SQLite).
+
+    Cases are grouped by the first characters of their unit's path, as long as a child's path, so
+    each group is one child. Children of one unit share a level and so a code length; should they not,
+    each distinct length costs one more pass.
+    """
+    by_path = {c.path: Indicators(unit=c) for c in children}
+    lengths = sorted({len(p) for p in by_path})
+    for n in lengths:
+        qs = cases_in(unit, start, end)
+        if len(lengths) > 1:
+            qs = qs.filter(_paths_q([p for p in by_path if len(p) == n]))
+        key = Substr("unit__path", 1, n)
+        for row in qs.annotate(k=key).values("k").annotate(**_aggregates()).order_by():
+            ind = by_path.get(row["k"])
+            if ind is not None:  # else a case placed on the unit itself (e.g. the county triage queue)
+                _fill(ind, row)
+        if not _on_postgres():
+            med = _medians(qs, key)
+            for path, ind in by_path.items():
+                if len(path) == n:
+                    ind.median_first_response_hours = med["first_response"].get(path)
+                    ind.median_close_hours = med["close"].get(path)
+    return [by_path[c.path] for c in children]
+
+
+def _paths_q(paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(unit__path__startswith=p)
+    return q
+
+
+def report_for(unit: OrgUnit, children: list[OrgUnit], start: dt.datetime, end: dt.datetime) -> Report:
+    """The unit's indicators and its children's, for one page."""
+    return Report(unit=unit, start=start, end=end, total=indicators_for(unit, start, end),
+                  children=children_indicators(unit, children, start, end))
+
+
+def weekly_counts(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, int]]:
+    """Cases received per week (weeks start on Monday, local time), empty weeks included. Cost: one query."""
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    rows = (cases_in(unit, start, end).annotate(week=TruncWeek("reported_at", tzinfo=tz)).values("week")
+            .annotate(n=Count("id")).order_by("week"))
+    counts: dict[dt.date, int] = {}
+    for row in rows:
+        week = row["week"]
+        day = timezone.localtime(week, tz).date() if isinstance(week, dt.datetime) else week
+        counts[day] = counts.get(day, 0) + row["n"]
+    first = timezone.localtime(start, tz).date()
+    first -= dt.timedelta(days=first.weekday())
+    last = timezone.localtime(end - dt.timedelta(microseconds=1), tz).date()
+    out = []
+    day = first
+    while day <= last:
+        out.append((day, counts.get(day, 0)))
+        day += dt.timedelta(days=7)
+    return out
+
+
+# ---- periods -------------------------------------------------------------------------------------
+
+@dataclass
+class Period:
+    kind: str  # this_month, last_month, this_year, custom
+    first: dt.date  # inclusive
+    last: dt.date  # inclusive
+
+    @property
+    def start(self) -> dt.datetime:
+        return _local_midnight(self.first)
+
+    @property
+    def end(self) -> dt.datetime:
+        return _local_midnight(self.last + dt.timedelta(days=1))
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+
+
+PERIOD_KINDS = ("this_month", "last_month", "this_year", "custom")
+
+
+def period_for(kind: str, today: dt.date, first: dt.date | None = None, last: dt.date | None = None) -> Period:
+    """The dates of a named period around `today` (custom: the given dates, inclusive)."""
+    if kind == "last_month":
+        end = today.replace(day=1) - dt.timedelta(days=1)
+        return Period(kind, end.replace(day=1), end)
+    if kind == "this_year":
+        return Period(kind, today.replace(month=1, day=1), today.replace(month=12, day=31))
+    if kind == "custom" and first and last:
+        return Period(kind, first, last)
+    nxt = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return Period("this_month", today.replace(day=1), nxt - dt.timedelta(days=1))

@@ -1,0 +1,581 @@
+"""Staff pages of cases: the grid worker's queue, the subtree list with dispatch and bulk assign,
+case detail with one-tap actions, extension approvals, hotline and patrol intake, and the inbox.
+
+Views are thin: reads through shanzhi.cases.selectors, every write through shanzhi.cases.services,
+every permission through services.can / can_view and shanzhi.accounts.scopes. Out of scope is 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from shanzhi.accounts import scopes
+from shanzhi.accounts.models import User
+from shanzhi.cases import selectors, workflow
+from shanzhi.cases import services as svc
+from shanzhi.cases.deadlines import light
+from shanzhi.cases.forms_staff import (
+    ActionForm,
+    BulkDispatchForm,
+    IntakeForm,
+    ListFilterForm,
+    QueueFilterForm,
+)
+from shanzhi.cases.models import OPEN_STATUSES, Attachment, Case, Channel, HandlingLevel, Notification, Status
+from shanzhi.lib import clock
+from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.org import selectors as org_selectors
+from shanzhi.org.models import Level, OrgUnit, Post, Role
+
+PER_PAGE = 50
+MAX_TARGETS = 500  # options per group in a dispatch list; a county has far fewer grids per town
+LIST_RELATED = ("category", "unit", "handling_unit", "assignee", "department")
+
+# Choice and action labels live in models and workflow as plain Chinese; listing them here puts them
+# in the catalog so templates can show them in English with {% trans value %}.
+CHOICE_LABELS = (
+    gettext_noop("反映问题"), gettext_noop("求助"), gettext_noop("网格"), gettext_noop("村/社区"),
+    gettext_noop("镇/街道"), gettext_noop("县"), gettext_noop("一般"), gettext_noop("紧急"), gettext_noop("特急"),
+    gettext_noop("已上报"), gettext_noop("已受理"), gettext_noop("已派遣"), gettext_noop("处置中"),
+    gettext_noop("已处置"), gettext_noop("已核查"), gettext_noop("已结案"), gettext_noop("已评价"),
+    gettext_noop("挂账"), gettext_noop("作废"), gettext_noop("重复"), gettext_noop("居民上报"),
+    gettext_noop("网格巡查"), gettext_noop("网格夜访"), gettext_noop("热线"), gettext_noop("来访"),
+    gettext_noop("议事会"), gettext_noop("无"), gettext_noop("督办"), gettext_noop("黄牌督办"),
+    gettext_noop("红牌督办"), gettext_noop("受理"), gettext_noop("派遣"), gettext_noop("开始处置"),
+    gettext_noop("处置反馈"), gettext_noop("核查"), gettext_noop("核查不通过"), gettext_noop("结案"),
+    gettext_noop("评价"), gettext_noop("返工"), gettext_noop("退回"), gettext_noop("上报上级"),
+    gettext_noop("申请延期"), gettext_noop("批准延期"), gettext_noop("驳回延期"), gettext_noop("解除挂账"),
+    gettext_noop("合并重复"),
+)
+# Actions whose form asks for something beyond a tap (shown folded, with their inputs).
+NEEDS_INPUT = {"dispatch", "report_back", "verify_fail", "reopen", "return", "escalate", "extension_request",
+               "supervise", "park", "void", "duplicate"}
+EVENT_LABELS = {"report": gettext_noop("上报"), **{a: t[3] for a, t in workflow.TRANSITIONS.items()}}
+STAFF_ACTIONS = [a for a in workflow.TRANSITIONS if a != "rate"]
+DISPATCH_ROLES = (Role.GRID_WORKER, Role.GRID_HEAD, Role.VILLAGE_CADRE, Role.TOWN_STAFF)
+
+
+# ---- plumbing ----------------------------------------------------------------------------------
+
+def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Logged-in staff only (others: 404); NotFound -> 404, PermissionDenied -> 403."""
+
+    @login_required
+    @never_cache
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not scopes.is_staff_user(request.user):
+            raise Http404()
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404() from None
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+
+    return wrapper
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _page(request: HttpRequest, qs):
+    return Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _with_lights(cases, now: dt.datetime) -> list[Case]:
+    for c in cases:
+        c.light = light(c, now)
+    return list(cases)
+
+
+def _filter_unit(user, form, field: str = "unit") -> OrgUnit | None:
+    code = (form.cleaned_data.get(field) or "").strip() if hasattr(form, "cleaned_data") else ""
+    if not code:
+        return None
+    try:
+        return org_selectors.orgunit_get_for(user=user, code=code, action="cases.view")
+    except NotFound:
+        form.add_error(field, _("未找到该单位"))
+        return None
+
+
+def nav_context(user) -> dict:
+    """Which staff links to show (no queries beyond the cached posts)."""
+    return {
+        "may_dispatch": bool(scopes.paths_for(user, "cases.dispatch")),
+        "may_supervise": bool(scopes.paths_for(user, "cases.supervise")),
+        "may_intake": bool(scopes.paths_for(user, "cases.intake")),
+        "may_handle": bool(scopes.paths_for(user, "cases.handle")),
+    }
+
+
+# ---- the grid worker's queue -------------------------------------------------------------------
+
+@staff_page
+def queue(request: HttpRequest) -> HttpResponse:
+    """My open cases, soonest deadline first, with a traffic light and counts per status.
+    Cost: a fixed number of queries whatever the number of rows."""
+    user, now = request.user, clock.now()
+    form = QueueFilterForm(request.GET or None)
+    f = form.cleaned_data if form.is_valid() else {}
+    unit = _filter_unit(user, form) if f else None
+    common = {"overdue": bool(f.get("overdue")), "category": f.get("category") or "", "unit": unit, "now": now}
+    qs = selectors.queue_for(user=user, status=f.get("status") or "", **common)
+    counts = {r["status"]: r["n"] for r in
+              selectors.queue_for(user=user, **common).order_by().values("status").annotate(n=Count("id"))}
+    page = _page(request, qs)
+    page.object_list = _with_lights(page.object_list, now)
+    return render(request, "cases/staff/queue.html", {
+        "form": form, "page": page, "query": _query_without_page(request), "now": now,
+        "counts": [(s, Status(s).label, counts.get(s, 0)) for s in OPEN_STATUSES],
+        "total": sum(counts.values()), **nav_context(user),
+    })
+
+
+# ---- the subtree list, dispatch and bulk assign ------------------------------------------------
+
+def _list_queryset(user, form: ListFilterForm, now: dt.datetime):
+    qs = selectors.case_list_for(user=user)
+    if not form.is_valid():
+        return qs.none(), None
+    f = form.cleaned_data
+    unit = _filter_unit(user, form)
+    if f.get("status"):
+        qs = qs.filter(status=f["status"])
+    if f.get("overdue"):
+        qs = qs.filter(status__in=OPEN_STATUSES, deadline_at__lt=now)
+    if f.get("category"):
+        qs = qs.filter(Q(category__code=f["category"]) | Q(category__parent__code=f["category"]))
+    if unit is not None:
+        qs = qs.filter(unit.subtree_q("unit") | unit.subtree_q("handling_unit"))
+    if f.get("supervision") == "any":
+        qs = qs.exclude(supervision="")
+    elif f.get("supervision"):
+        qs = qs.filter(supervision=f["supervision"])
+    if f.get("extension"):
+        qs = qs.filter(extension_requested_until__isnull=False)
+    tz = timezone.get_current_timezone()
+    if f.get("since"):
+        qs = qs.filter(reported_at__gte=dt.datetime.combine(f["since"], dt.time(), tz))
+    if f.get("until"):
+        qs = qs.filter(reported_at__lt=dt.datetime.combine(f["until"] + dt.timedelta(days=1), dt.time(), tz))
+    return qs.select_related(*LIST_RELATED).order_by("-reported_at", "-id"), unit
+
+
+def dispatch_targets(user, units: list[OrgUnit]) -> dict[str, list[tuple[str, str]]]:
+    """People (grid workers and cadres of units below), child units and departments a user may
+    dispatch to under `units`. Cost: three queries."""
+    if not units:
+        return {"people": [], "units": [], "departments": []}
+    under = Q()
+    for u in units:
+        under |= u.subtree_q("unit")
+    in_scope = scopes.scope_q(user, "cases.dispatch", "unit")
+    posts = (Post.objects.filter(Post.current_q(), under, in_scope, role__in=DISPATCH_ROLES, user__isnull=False,
+                                 user__is_active=True)
+             .select_related("unit").order_by("unit__path", "role", "id")[:MAX_TARGETS])
+    people, seen = [], set()
+    for p in posts:
+        if p.user_id not in seen:
+            seen.add(p.user_id)
+            people.append((f"user:{p.user_id}", f"{p.unit.name} · {p.get_role_display()} · {p.holder_name}"))
+    sub = Q()
+    for u in units:
+        sub |= u.subtree_q() & ~Q(pk=u.pk)
+    unit_rows = (OrgUnit.objects.filter(sub, scopes.scope_q(user, "cases.dispatch"), is_active=True,
+                                        level__in=[Level.TOWN, Level.VILLAGE, Level.GRID])
+                 .order_by("path").values_list("code", "name", "level")[:MAX_TARGETS])
+    depts = org_selectors.department_list_for(user=user)[:MAX_TARGETS]
+    return {
+        "people": people,
+        "units": [(f"unit:{code}", f"{name}（{Level(level).label}）") for code, name, level in unit_rows],
+        "departments": [(f"dept:{d.pk}", f"{d.unit.name} · {d.name}") for d in depts],
+    }
+
+
+def parse_target(user, value: str) -> dict:
+    """'user:ID', 'unit:CODE' or 'dept:ID' -> keyword arguments of case_dispatch."""
+    kind, _sep, key = (value or "").partition(":")
+    bad = DomainError(_("请选择派遣对象"), fields={"target": [_("请选择派遣对象")]})
+    if kind == "user" and key.isdigit():
+        person = User.objects.filter(pk=int(key), is_active=True).first()
+        if person is None:
+            raise bad
+        return {"assignee": person}
+    if kind == "unit" and key:
+        try:
+            return {"unit": org_selectors.orgunit_get_for(user=user, code=key, action="cases.dispatch")}
+        except NotFound:
+            raise bad from None
+    if kind == "dept" and key.isdigit():
+        dept = org_selectors.department_list_for(user=user).filter(pk=int(key)).first()
+        if dept is None:
+            raise bad
+        return {"department": dept}
+    raise bad
+
+
+@staff_page
+def case_list(request: HttpRequest) -> HttpResponse:
+    """Cases placed or handled in the user's subtree, with filters, dispatch and bulk assign."""
+    user, now = request.user, clock.now()
+    form = ListFilterForm(request.GET or {})
+    qs, unit = _list_queryset(user, form, now)
+    page = _page(request, qs)
+    page.object_list = _with_lights(page.object_list, now)
+    nav = nav_context(user)
+    targets = None
+    if nav["may_dispatch"]:
+        roots = [unit] if unit is not None else scopes.roots_for(user, "cases.dispatch")
+        targets = dispatch_targets(user, roots)
+    return render(request, "cases/staff/list.html", {
+        "form": form, "page": page, "query": _query_without_page(request), "targets": targets,
+        "bulk_form": BulkDispatchForm(), **nav,
+    })
+
+
+@require_POST
+@staff_page
+def bulk_dispatch(request: HttpRequest) -> HttpResponse:
+    """Dispatch each selected case in its own transaction; list the failures, keep the successes."""
+    user = request.user
+    form = BulkDispatchForm(request.POST)
+    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    done: list[Case] = []
+    failed: list[tuple[str, str]] = []
+    error = ""
+    if not ids:
+        error = _("请至少选择一条诉求")
+    elif not form.is_valid():
+        error = "；".join(str(e) for es in form.errors.values() for e in es)
+    else:
+        try:
+            target = parse_target(user, form.cleaned_data["target"])
+        except DomainError as exc:
+            error = str(exc)
+        else:
+            for pk in ids:
+                label = pk
+                try:
+                    case = selectors.case_get_for(user=user, number_or_id=pk)
+                    label = case.number
+                    svc.case_dispatch(actor=user, case=case, note=form.cleaned_data["note"], **target)
+                except DomainError as exc:  # NotFound and PermissionDenied too: one row, one reason
+                    failed.append((label, str(exc)))
+                else:
+                    done.append(case)
+    status = 400 if error or (failed and not done) else 200
+    return render(request, "cases/staff/bulk_result.html", {
+        "done": done, "failed": failed, "error": error, "back": _next_url(request, reverse("cases:all")),
+        **nav_context(user),
+    }, status=status)
+
+
+@staff_page
+def extensions(request: HttpRequest) -> HttpResponse:
+    """Open cases with an extension request that the user may approve or refuse."""
+    user = request.user
+    qs = (selectors.case_list_for(user=user)
+          .filter(scopes.scope_q(user, "cases.supervise", "handling_unit"),
+                  extension_requested_until__isnull=False, status__in=OPEN_STATUSES)
+          .select_related(*LIST_RELATED).order_by("extension_requested_until", "id"))
+    page = _page(request, qs)
+    return render(request, "cases/staff/extensions.html", {"page": page, "query": "", **nav_context(user)})
+
+
+# ---- one case ----------------------------------------------------------------------------------
+
+def visible_actions(user, case: Case) -> list[str]:
+    """The actions of the case's state that this user may do now (the buttons to show)."""
+    out = []
+    for action in workflow.actions_for_status(case.status):
+        if action == "rate":
+            continue
+        if action in ("extension_approve", "extension_refuse") and not case.extension_requested_until:
+            continue
+        if action == "extension_request" and case.extension_requested_until:
+            continue
+        if action == "escalate" and case.handling_level == HandlingLevel.COUNTY:
+            continue
+        if svc.can(user, case, workflow.TRANSITIONS[action][2]):
+            out.append(action)
+    return out
+
+
+def _reporter_phone(case: Case) -> str:
+    if case.reporter_phone_masked:
+        return case.reporter_phone_masked
+    resident = getattr(case.reporter, "resident", None) if case.reporter_id else None
+    return getattr(resident, "phone_masked", "") or ""
+
+
+def _outline_code(user, case: Case) -> str:
+    """The unit whose outline (with its children) frames the case's map: the micro-grid's parent."""
+    codes = case.unit.ancestor_codes
+    if case.unit.level == Level.MICROGRID and len(codes) > 1:
+        codes = codes[:-1]
+    path = "".join(f"{c}/" for c in codes)
+    return codes[-1] if codes and scopes.may(user, "org.view", path) else ""
+
+
+def _detail(request: HttpRequest, case: Case, *, form: ActionForm | None = None, failed: str = "",
+            error: str = "", status: int = 200) -> HttpResponse:
+    user = request.user
+    actions = visible_actions(user, case)
+    events = list(case.events.prefetch_related("attachments"))
+    for ev in events:
+        ev.label = EVENT_LABELS.get(ev.action, ev.action)
+        ev.to_label = Status(ev.to_status).label if ev.to_status in Status.values else ""
+    ctx = {
+        "case": case, "events": events, "light": light(case, clock.now()),
+        "actions": [{"name": a, "label": workflow.TRANSITIONS[a][3], "input": a in NEEDS_INPUT} for a in actions],
+        "targets": dispatch_targets(user, [case.handling_unit]) if "dispatch" in actions else None,
+        "reporter_phone": _reporter_phone(case), "outline": _outline_code(user, case), "form": form or ActionForm(), "failed": failed,
+        "error": error, "tile_url": settings.SHANZHI.get("TILE_URL", ""),
+        "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),
+        "duplicates": list(case.duplicates.values_list("number", flat=True)[:20]),
+        **nav_context(user),
+    }
+    return render(request, "cases/staff/detail.html", ctx, status=status)
+
+
+def _get_case(user, number: str) -> Case:
+    return selectors.case_get_for(user=user, number_or_id=number)
+
+
+@staff_page
+def staff_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """All of a case for staff: facts, reporter (phone masked), map, timeline with photos, actions."""
+    case = _get_case(request.user, number)
+    return _detail(request, case)
+
+
+def _require(value, field: str, message: str):
+    if not value:
+        raise DomainError(message, fields={field: [message]})
+    return value
+
+
+def run_action(user, case: Case, action: str, data: dict) -> None:
+    """Call the service behind one button with the form's inputs."""
+    note = data.get("note") or ""
+    simple = {"accept": svc.case_accept, "start": svc.case_start, "close": svc.case_close,
+              "reopen": svc.case_reopen, "return": svc.case_return, "escalate": svc.case_escalate,
+              "park": svc.case_park, "unpark": svc.case_unpark, "void": svc.case_void}
+    if action in simple:
+        simple[action](actor=user, case=case, note=note)
+    elif action == "dispatch":
+        svc.case_dispatch(actor=user, case=case, note=note, **parse_target(user, data.get("target") or ""))
+    elif action == "report_back":
+        svc.case_report_back(actor=user, case=case, note=note, photos=data.get("photos") or [])
+    elif action in ("verify", "verify_fail"):
+        svc.case_verify(actor=user, case=case, passed=action == "verify", note=note)
+    elif action == "extension_request":
+        until = _require(data.get("until"), "until", _("请填写延期后的时限"))
+        svc.case_extension_request(actor=user, case=case, until=until, note=note)
+    elif action in ("extension_approve", "extension_refuse"):
+        svc.case_extension_decide(actor=user, case=case, approve=action == "extension_approve", note=note)
+    elif action == "supervise":
+        svc.case_supervise(actor=user, case=case, level=data.get("level") or "", note=note)
+    elif action == "duplicate":
+        number = _require((data.get("original") or "").strip(), "original", _("请填写原诉求编号"))
+        try:
+            original = selectors.case_get_for(user=user, number_or_id=number)
+        except NotFound:
+            raise DomainError(_("未找到原诉求"), fields={"original": [_("未找到原诉求")]}) from None
+        svc.case_mark_duplicate(actor=user, case=case, original=original, note=note)
+    else:
+        raise NotFound()
+
+
+@require_POST
+@staff_page
+def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
+    """Run one action on a case; a refusal is shown on the case page and nothing changes."""
+    user = request.user
+    case = _get_case(user, number)
+    if action not in STAFF_ACTIONS:
+        raise Http404()
+    form = ActionForm(request.POST, request.FILES)
+    label = workflow.TRANSITIONS[action][3]
+    if form.is_valid():
+        try:
+            run_action(user, case, action, form.cleaned_data)
+        except (NotFound, PermissionDenied):
+            raise
+        except DomainError as exc:
+            for field, msgs in exc.fields.items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+            error = str(exc)
+        else:
+            messages.success(request, _("已%(action)s：%(number)s") % {"action": _(label), "number": case.number})
+            return redirect(_next_url(request, reverse("cases:staff_detail", args=[case.number])))
+    else:
+        error = "；".join(str(e) for es in form.errors.values() for e in es)
+    fresh = _get_case(user, number)  # the page shows the case as stored: the refusal changed nothing
+    return _detail(request, fresh, form=form, failed=action, error=error, status=400)
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case photo, to whoever may see the case (others: 404)."""
+    att = Attachment.objects.filter(pk=pk).select_related("case").first()
+    if att is None or not svc.can_view(request.user, att.case):
+        raise Http404()
+    return FileResponse(att.file.open("rb"), content_type=att.content_type)
+
+
+# ---- intake ------------------------------------------------------------------------------------
+
+def _intake(request: HttpRequest, *, channel: str) -> HttpResponse:
+    user = request.user
+    if not scopes.paths_for(user, "cases.intake"):
+        raise Http404()
+    patrol = channel == Channel.PATROL
+    form = IntakeForm(request.POST or None, request.FILES or None, patrol=patrol)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                case = svc.case_report(
+                    actor=user, kind=d["kind"], category=d["category"], description=d["description"],
+                    channel=channel, lat=d.get("lat"), lon=d.get("lon"), address=d.get("address") or "",
+                    priority=d["priority"], anonymous=bool(d.get("anonymous")),
+                    reporter_name=d.get("reporter_name") or "", reporter_phone=d.get("reporter_phone") or "",
+                    photos=d.get("photos") or [])
+            except (NotFound, PermissionDenied):
+                raise
+            except DomainError as exc:
+                for field, msgs in exc.fields.items():
+                    for m in msgs:
+                        form.add_error(field if field in form.fields else None, m)
+                if not exc.fields:
+                    form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("已登记诉求 %(number)s") % {"number": case.number})
+                if svc.can_view(user, case):
+                    return redirect("cases:staff_detail", number=case.number)
+                return redirect(request.path)
+    roots = scopes.roots_for(user)
+    return render(request, "cases/staff/intake.html", {
+        "form": form, "patrol": patrol, "root": roots[0] if roots else None,
+        "tile_url": settings.SHANZHI.get("TILE_URL", ""),
+        "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""), **nav_context(user),
+    }, status=status)
+
+
+@staff_page
+def hotline(request: HttpRequest) -> HttpResponse:
+    """Register a caller's case (热线): no location sends it to the county triage queue."""
+    return _intake(request, channel=Channel.HOTLINE)
+
+
+@staff_page
+def patrol(request: HttpRequest) -> HttpResponse:
+    """A grid worker reports what they found on patrol (巡查上报), pinned on the map."""
+    return _intake(request, channel=Channel.PATROL)
+
+
+# ---- notification inbox ------------------------------------------------------------------------
+
+def notification_mark_read(*, user, pk: int | None = None) -> int:
+    """Mark one (or every) unread notification of `user` read; return how many changed."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=clock.now())
+
+
+def case_url_for(user, case: Case | None) -> str:
+    """Where a notification's case opens for this user: the staff page, or the resident's page."""
+    if case is None:
+        return ""
+    if scopes.is_staff_user(user):
+        return reverse("cases:staff_detail", args=[case.number])
+    for name in ("cases:detail_resident", "cases:detail"):
+        try:
+            return reverse(name, args=[case.number])
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+@login_required
+@never_cache
+def inbox(request: HttpRequest) -> HttpResponse:
+    """My notifications, newest first; unread ones stand out."""
+    qs = Notification.objects.filter(user=request.user).select_related("case").order_by("-created_at", "-id")
+    page = _page(request, qs)
+    unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
+    return render(request, "cases/inbox.html", {"page": page, "unread": unread, "query": "",
+                                                "is_staff": scopes.is_staff_user(request.user)})
+
+
+@login_required
+def inbox_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a notification's case and mark it read."""
+    note = Notification.objects.filter(user=request.user, pk=pk).select_related("case").first()
+    if note is None:
+        raise Http404()
+    notification_mark_read(user=request.user, pk=note.pk)
+    return redirect(case_url_for(request.user, note.case) or "cases:inbox")
+
+
+@require_POST
+@login_required
+def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
+    if not Notification.objects.filter(user=request.user, pk=pk).exists():
+        raise Http404()
+    notification_mark_read(user=request.user, pk=pk)
+    if request.headers.get("HX-Request"):
+        return inbox_count(request)
+    return redirect(_next_url(request, reverse("cases:inbox")))
+
+
+@require_POST
+@login_required
+def inbox_read_all(request: HttpRequest) -> HttpResponse:
+    n = notification_mark_read(user=request.user)
+    messages.success(request, _("已将 %(n)d 条通知标记为已读") % {"n": n})
+    return redirect(_next_url(request, reverse("cases:inbox")))
+
+
+@login_required
+@never_cache
+def inbox_count(request: HttpRequest) -> HttpResponse:
+    """A small badge fragment with the unread count, for htmx polling."""
+    unread = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
+    return render(request, "cases/staff/_inbox_badge.html", {"unread": unread})
