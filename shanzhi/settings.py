@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "shanzhi.people",
     "shanzhi.cases",
     "shanzhi.open311",
+    "shanzhi.campaigns",
     "shanzhi.demo",
 ]
 

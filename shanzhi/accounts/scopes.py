@@ -38,6 +38,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "cases.intake": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.GRID_HEAD, R.GRID_WORKER,
                                R.MEDIATOR}),
     "open311.keys": frozenset({R.COUNTY_ADMIN}),
+    # campaigns: declare and run (assign, reassign, sign off) / follow progress
+    "campaigns.run": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
+    "campaigns.signoff": REGISTRY_ROLES,
+    "campaigns.view": REGISTRY_ROLES | {R.MICROGRID_HEAD},
 }
 
 

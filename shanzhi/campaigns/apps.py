@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    name = "shanzhi.campaigns"
+    label = "campaigns"
+    verbose_name = "入户走访与应急动员"
