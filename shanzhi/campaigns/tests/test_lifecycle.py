@@ -186,3 +186,26 @@ def test_a_confirmation_by_someone_not_responsible_is_refused(county, central):
         svc.visit_record(actor=stranger, target=t, outcome=Outcome.IN_PLACE)
     with pytest.raises(NotFound):
         svc.campaign_acknowledge(actor=stranger, campaign=c)
+
+
+def test_missed_check_ins_alert_the_responsible_person_then_the_grid_worker(county, central):
+    from shanzhi.campaigns.sweep import sweep
+    from shanzhi.cases.models import Notification
+
+    day0 = timezone.make_aware(dt.datetime(2026, 1, 23, 9, 0))
+    with clock.frozen(day0):
+        scope = resolve(actor=county.town_staff, units=[county.grid_a.code])
+        c = svc.incident_declare(actor=county.town_staff, type="密接", occurred_at=day0, place="新联村", scope=scope)
+        t = Target.objects.get(campaign=c, household=county.household_a)
+        svc.visit_record(actor=county.resident_user, target=t, outcome=Outcome.IN_PLACE)
+        svc.checkin_record(actor=county.resident_user, target=t, resident=county.neighbour, temperature="36.5")
+    assert sweep(day0)["checkins_reminded"] == 0  # before 10:00
+    r = sweep(day0 + dt.timedelta(hours=2))  # 11:00: 张三 has not checked in, 李梅 has
+    assert r["checkins_reminded"] == 1 and r["checkins_alerted"] == 0
+    sweep(day0 + dt.timedelta(hours=2, minutes=5))
+    assert Notification.objects.filter(user=county.resident_user, kind="checkin_missed").count() == 1
+    r = sweep(day0 + dt.timedelta(hours=6))  # 15:00: the grid worker hears of it too
+    assert Notification.objects.filter(user=county.worker_a, kind="checkin_missed").count() == 1
+    assert sweep(day0 + dt.timedelta(days=15))["released"] == 2
+    t.refresh_from_db()
+    assert t.released_at is not None

@@ -38,7 +38,9 @@ def test_one_sweep_prints_what_it_did(county, report):
     with clock.frozen(case.deadline_at + dt.timedelta(minutes=1)):
         call_command("sweep", stdout=out)
         call_command("sweep", stdout=out)
-    assert out.getvalue().splitlines() == ["warned=0 escalated=1", "warned=0 escalated=0"]
+    lines = out.getvalue().splitlines()
+    assert [line.split()[:2] for line in lines] == [["warned=0", "escalated=1"], ["warned=0", "escalated=0"]]
+    assert "released=0" in lines[0]
     case.refresh_from_db()
     assert case.handling_level == HandlingLevel.VILLAGE
 

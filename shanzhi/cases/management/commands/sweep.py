@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
-from shanzhi.cases.sweep import sweep
+from shanzhi.lib.sweeps import sweep_all as sweep
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         try:
             while True:
                 result = sweep()
-                self.stdout.write(f"warned={result['warned']} escalated={result['escalated']}")
+                self.stdout.write(" ".join(f"{k}={v}" for k, v in result.items()))
                 self.stdout.flush()
                 if loop is None:
                     return

@@ -16,7 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from shanzhi.cases.sweep import SweepThread, sweep
+from shanzhi.cases.sweep import SweepThread
+from shanzhi.lib.sweeps import sweep_all as sweep
 
 log = logging.getLogger(__name__)
 DEFAULT_SWEEP_INTERVAL = 60.0
