@@ -12,5 +12,6 @@ urlpatterns = [
     path("people/", include("shanzhi.people.urls")),
     path("cases/", include("shanzhi.cases.urls")),
     path("open311/", include("shanzhi.open311.urls")),
+    path("campaigns/", include("shanzhi.campaigns.urls")),
     path("", include("shanzhi.org.urls")),
 ]
