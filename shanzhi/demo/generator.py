@@ -365,13 +365,17 @@ def demo_logins() -> list[dict[str, str]]:
     return out
 
 
+CASES_PER_DAY = {"full": 300.0, "small": 6.0}
+
+
 def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset: bool = False,
-               parallel: bool | None = None) -> dict[str, Any]:
+               parallel: bool | None = None, cases: bool = True) -> dict[str, Any]:
     """Build the demo county; return a summary (counts, seconds, log-ins).
 
     Refuses (DemoError) when the database already holds units, people or users, unless reset=True,
     which first deletes them (see demo.reset). Cost: a few hundred bulk INSERTs per 10,000 residents.
     `parallel` (default: when the machine has 2+ cores and can fork) drafts people in a child process.
+    `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen).
     """
     started = time.monotonic()
     if reset:
@@ -394,6 +398,14 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     phases = [("units", builder.units_phase), ("staff", builder.staff_phase),
               ("people", lambda: builder.people_phase(parallel=_can_fork() if parallel is None else parallel)),
               ("rollups", builder.rollups_phase)]
+    if cases:
+        def cases_phase() -> None:
+            from shanzhi.demo.casegen import generate_cases
+
+            builder.counts["cases"] = generate_cases(per_day=CASES_PER_DAY[scale], days=365, seed=seed,
+                                                     progress=progress)
+
+        phases.append(("cases", cases_phase))
     try:
         for name, run in phases:
             t0 = time.monotonic()

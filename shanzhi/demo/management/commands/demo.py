@@ -25,11 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--reset", action="store_true",
                             help="先清空全部网格、人员、账号与审计记录，再生成")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument("--no-cases", action="store_true", help="不生成一年的诉求数据（默认生成，full 约每天300件）")
 
-    def handle(self, *args, scale: str, seed: int, reset: bool, no_progress: bool, **opts) -> None:
+    def handle(self, *args, scale: str, seed: int, reset: bool, no_progress: bool, no_cases: bool = False,
+               **opts) -> None:
         try:
             summary = build_demo(scale=scale, seed=seed, progress=not no_progress and opts["verbosity"] > 0,
-                                 reset=reset)
+                                 reset=reset, cases=not no_cases)
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
         out = self.stdout
@@ -39,7 +41,7 @@ class Command(BaseCommand):
             f"{summary['compounds']}个小区、{summary['micro_grids']}个微网格；"
             f"{summary['households']:,}户、{summary['residents']:,}人（流动人口{summary['floating']:,}）；"
             f"党员中心户{summary['central_households']:,}个、进村报到{summary['cadre_registrations']:,}人；"
-            f"账号{summary['users']:,}个。"))
+            f"账号{summary['users']:,}个；近一年诉求{summary.get('cases', 0):,}件。"))
         out.write("")
         out.write(f"演示登录（工作人员密码均为 {DEMO_PASSWORD}）：")
         for x in summary["logins"]:

@@ -1,0 +1,50 @@
+"""The demo's year of cases: plausible, routed inside the county, and what the indicators can read."""
+
+import datetime as dt
+
+import pytest
+from django.db.models import Count
+from django.utils import timezone
+
+from shanzhi.cases.indicators import indicators_for
+from shanzhi.cases.models import Case, Event, Status
+from shanzhi.demo.generator import build_demo
+from shanzhi.org.models import Level, OrgUnit
+
+
+@pytest.fixture
+def demo(db):
+    return build_demo(scale="small", seed=3, progress=False)
+
+
+def test_the_demo_has_a_year_of_cases_shaped_like_a_working_county(demo):
+    n = Case.objects.count()
+    assert demo["cases"] == n and 1500 < n < 2600  # ~6 a day for a year at small scale
+    by_status = dict(Case.objects.values_list("status").annotate(n=Count("id")))
+    closed = by_status.get(Status.CLOSED, 0) + by_status.get(Status.RATED, 0)
+    assert closed / n > 0.85
+    assert Case.objects.values("number").distinct().count() == n
+    first = Case.objects.order_by("reported_at").first().reported_at
+    assert (timezone.now() - first) > dt.timedelta(days=300)
+    # Every case sits in a micro-grid and is handled at that micro-grid's grid or above.
+    for case in Case.objects.select_related("unit", "handling_unit")[:200]:
+        assert case.unit.level == Level.MICROGRID
+        assert case.unit.path.startswith(case.handling_unit.path)
+    assert Event.objects.filter(action="report").count() == n
+
+
+def test_indicators_have_something_true_to_show(demo):
+    county = OrgUnit.objects.get(level=Level.COUNTY)
+    end = timezone.now()
+    ind = indicators_for(county, end - dt.timedelta(days=366), end)
+    assert ind.reported > 1000
+    assert 0.5 < ind.closed / ind.reported <= 1
+    assert ind.median_close_hours and ind.median_close_hours > 0
+
+
+def test_same_seed_same_cases(db):
+    build_demo(scale="small", seed=5, progress=False)
+    a = list(Case.objects.order_by("number").values_list("number", "category__code", "status")[:300])
+    build_demo(scale="small", seed=5, progress=False, reset=True)
+    b = list(Case.objects.order_by("number").values_list("number", "category__code", "status")[:300])
+    assert a == b
