@@ -45,13 +45,13 @@ def _shanzhi(env: dict, *args: str, capture: bool = True) -> str:
 def _points(env: dict, n: int) -> list[tuple[float, float]]:
     code = ("from shanzhi.people.models import Household as H; import json; "
             "print(json.dumps(list(H.objects.filter(lat__isnull=False).values_list('lat','lon')[:5000])))")
-    pts = json.loads(_shanzhi(env, "shell", "-c", code))
+    pts = json.loads(_shanzhi(env, "shell", "-v", "0", "-c", code))
     rng = random.Random(7)
     return [tuple(rng.choice(pts)) for _ in range(n)]
 
 
 def _count_cases(env: dict) -> int:
-    return int(_shanzhi(env, "shell", "-c", "from shanzhi.cases.models import Case; print(Case.objects.count())"))
+    return int(_shanzhi(env, "shell", "-v", "0", "-c", "from shanzhi.cases.models import Case; print(Case.objects.count())"))
 
 
 def _run(port: int, clients: int, per_client: int, make_request) -> tuple[list[float], int, int, float]:
