@@ -188,11 +188,18 @@ def test_pages_are_chinese_by_default(client, county):
     assert "户数" in html and "专职网格员" in html and "Households" not in html
 
 
-def test_pages_are_english_when_the_browser_asks(client, county):
+def test_pages_are_english_when_the_user_chose_english(client, county):
     client.force_login(county.worker_a)
-    html = client.get(unit_url(county.grid_a), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies["django_language"] = "en"
+    html = client.get(unit_url(county.grid_a)).content.decode()
     assert "Households" in html and "Full-time grid worker" in html and "Log out" in html
     assert "户数" not in html
+
+
+def test_an_english_browser_still_gets_chinese_pages(client, county):
+    client.force_login(county.worker_a)
+    html = client.get(unit_url(county.grid_a), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "户数" in html and "Households" not in html
 
 
 def test_the_language_switch_turns_pages_english(client, county):
