@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "shanzhi.cases",
     "shanzhi.open311",
     "shanzhi.campaigns",
+    "shanzhi.mediation",
     "shanzhi.demo",
 ]
 

@@ -42,6 +42,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "campaigns.run": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
     "campaigns.signoff": REGISTRY_ROLES,
     "campaigns.view": REGISTRY_ROLES | {R.MICROGRID_HEAD},
+    # the mediation centre: register at the window, mediate and conclude, see the centre's disputes
+    "mediation.intake": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.MEDIATOR}),
+    "mediation.handle": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.MEDIATOR}),
+    "mediation.view": STAFF_ROLES - {R.MICROGRID_HEAD},
 }
 
 

@@ -25,6 +25,10 @@ DEFAULT_CATEGORIES = [
         ("land", "土地房屋纠纷", "Land and housing dispute", "problem", "town", True, "土地 宅基地 房屋"),
         ("wages", "劳资纠纷", "Wage dispute", "problem", "town", True, "工资 欠薪"),
         ("property_mgmt", "物业纠纷", "Property management dispute", "problem", "village", True, "物业"),
+        ("consumer", "消费纠纷", "Consumer dispute", "problem", "town", True, "消费 退货 商家"),
+        ("traffic", "交通事故纠纷", "Traffic accident dispute", "problem", "town", True, "交通 事故 赔偿"),
+        ("medical_dispute", "医疗纠纷", "Medical dispute", "problem", "county", True, "医疗 医院"),
+        ("other_dispute", "其他纠纷", "Other dispute", "problem", "village", True, "纠纷"),
     ]),
     ("help", "民生求助", "Help", [
         ("hardship", "生活困难求助", "Hardship", "help", "village", False, "困难 救助"),

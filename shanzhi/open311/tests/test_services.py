@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 LEAVES = {"garbage", "river", "illegal_building", "noise", "street_light", "road", "manhole", "water_supply",
           "hazard", "fire", "rental", "neighbour", "family", "land", "wages", "property_mgmt", "hardship",
-          "elderly_care", "medical", "policy", "other_issue"}
+          "elderly_care", "medical", "policy", "other_issue", "consumer", "traffic", "medical_dispute", "other_dispute"}
 
 
 def test_discovery_in_json_points_to_the_v2_endpoint(client):
