@@ -13,5 +13,6 @@ urlpatterns = [
     path("cases/", include("shanzhi.cases.urls")),
     path("open311/", include("shanzhi.open311.urls")),
     path("campaigns/", include("shanzhi.campaigns.urls")),
+    path("mediation/", include("shanzhi.mediation.urls")),
     path("", include("shanzhi.org.urls")),
 ]
