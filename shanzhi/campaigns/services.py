@@ -81,6 +81,7 @@ def _homes_and_helpers(campaign: Campaign, household_ids: list[int]) -> tuple[li
     rows = list(Household.objects.filter(pk__in=household_ids).values_list(
         "id", "micro_grid_id", "micro_grid__path", "lat", "lon", "central_household_id").order_by("id")) \
         if len(household_ids) < 5000 else _households_bulk(household_ids)
+    micro_grid_of = {r[0]: r[1] for r in rows}
     village_codes = sorted({[c for c in r[2].split("/") if c][2] for r in rows if r[2].count("/") > 3})
     ids_by_code = dict(OrgUnit.objects.filter(code__in=village_codes).values_list("code", "id"))
     villages = [OrgUnit(pk=i, code=c, path="") for c, i in ids_by_code.items()]
@@ -88,7 +89,7 @@ def _homes_and_helpers(campaign: Campaign, household_ids: list[int]) -> tuple[li
     in_villages = Q(pk__in=[])
     for p in village_paths.values():
         in_villages |= Q(micro_grid__path__startswith=p)
-    meta: dict = {}
+    meta: dict = {"micro_grid_of": micro_grid_of}
     cap = campaign.capacity
     if campaign.rule == Rule.GRID_WORKER:
         grid_codes = sorted({[c for c in r[2].split("/") if c][3] for r in rows if r[2].count("/") > 4})
@@ -156,7 +157,7 @@ def _write_assignment(campaign: Campaign, homes: list[A.Home], helpers: list[A.H
                       result: A.Assignment, now: dt.datetime, *, update: bool = False) -> None:
     resident_of = meta.get("resident_of", {})
     users = _users_of_residents(set(resident_of.values())) if resident_of else {}
-    mg_of = {h.id: h.group for h in homes}
+    mg_of = meta.get("micro_grid_of") or {h.id: h.group for h in homes}
     point_of = {h.id: (h.lat, h.lon) for h in homes}
     by_helper: dict[int, list[int]] = {}
     for home_id, hid in result.helper_of.items():
@@ -423,7 +424,7 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
 
 @transaction.atomic
 def visit_raise_case(*, actor, target: Target, category, description: str, kind: str = "problem",
-                     now: dt.datetime | None = None):
+                     idempotency_key: str | None = None, now: dt.datetime | None = None):
     """A need found on a visit becomes a case, prefilled with the household and its place."""
     from shanzhi.cases.models import Channel
     from shanzhi.cases.services import case_report
@@ -434,7 +435,7 @@ def visit_raise_case(*, actor, target: Target, category, description: str, kind:
     case = case_report(actor=actor, kind=kind, category=category, description=description,
                        channel=Channel.NIGHT_VISIT if staff else Channel.RESIDENT,
                        household=h if staff else None, lat=None if staff else h.lat, lon=None if staff else h.lon,
-                       address=h.address, now=now)
+                       address=h.address, idempotency_key=idempotency_key, now=now)
     last = target.visits.order_by("-at", "-id").first()
     if last is not None and last.case_id is None:
         last.case = case
@@ -498,6 +499,11 @@ def incident_declare(*, actor, type: str, occurred_at: dt.datetime, place: str, 
     campaign = campaign_create(actor=actor, kind=Kind.EMERGENCY, name=f"{type.strip()}（{place.strip()}）",
                                scope=scope, rule=Rule.CENTRAL_HOUSEHOLD, capacity=cap, measure=measure,
                                measure_days=measure_days, now=now)
+    short = Target.objects.filter(campaign=campaign, unassigned_reason=A.FULL).count()
+    if short:
+        msg = (f"每个中心户上限{cap}户，不足以覆盖全部{len(scope.households)}户（{short}户无法分配到本村社的党员中心户），"
+               "请提高上限或先增设党员中心户")
+        raise DomainError(msg, fields={"capacity": [msg]}, code="capacity")
     Incident.objects.create(campaign=campaign, type=type.strip()[:50], occurred_at=occurred_at,
                             place=place.strip()[:200], lat=lat, lon=lon, index_household=index_household,
                             index_person=(index_person or "")[:50], contacts=contacts or [])

@@ -11,18 +11,7 @@ from shanzhi.campaigns.scope import resolve
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.testing import box, point_in
-from shanzhi.people.services import central_household_create, central_household_link, household_create
-
-
-@pytest.fixture
-def central(county):
-    """张三's household (A1) is a central household linked to a neighbour household in A1."""
-    ch = central_household_create(actor=None, household=county.household_a, leader=county.resident)
-    extra = household_create(actor=None, number="H-A1-002", micro_grid=county.mg_a1, address="一组2号",
-                             registration="registered", lat=point_in(3, 5)[0], lon=point_in(3, 5)[1])
-    central_household_link(actor=None, central=ch, households=[extra])
-    county.extra["ch"], county.extra["h2"] = ch, extra
-    return ch
+from shanzhi.people.services import household_create
 
 
 def night_visit(county, actor=None, **kw):
@@ -209,3 +198,18 @@ def test_missed_check_ins_alert_the_responsible_person_then_the_grid_worker(coun
     assert sweep(day0 + dt.timedelta(days=15))["released"] == 2
     t.refresh_from_db()
     assert t.released_at is not None
+
+
+def test_grid_worker_campaigns_file_households_under_their_micro_grid(county):
+    c = night_visit(county, rule=Rule.GRID_WORKER, capacity=100)
+    assert Target.objects.get(campaign=c, household=county.household_a).unit == county.mg_a1
+
+
+def test_a_capacity_that_cannot_cover_the_households_is_refused_whole(county, central):
+    from shanzhi.campaigns.models import Campaign
+
+    scope = resolve(actor=county.town_staff, units=[county.village.code])
+    with pytest.raises(DomainError, match="不足以覆盖"):
+        svc.incident_declare(actor=county.town_staff, type="密接", occurred_at=clock.now(), place="新联村",
+                             scope=scope, capacity=1)
+    assert not Campaign.objects.exists() and not Target.objects.exists()
