@@ -7,24 +7,18 @@ permissions through shanzhi.accounts.scopes. Out of scope is 404; in scope but n
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shanzhi.accounts import scopes
@@ -46,6 +40,7 @@ from shanzhi.campaigns.models import (
 from shanzhi.campaigns.scope import resolve
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.models import Level, OrgUnit, Post, Role
 from shanzhi.people import selectors as people_selectors
@@ -71,25 +66,6 @@ UNIT_LEVELS = (Level.COUNTY, Level.TOWN, Level.VILLAGE, Level.GRID)
 
 
 # ---- plumbing ----------------------------------------------------------------------------------
-
-def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in staff only (others: 404); NotFound -> 404, PermissionDenied -> 403."""
-
-    @login_required
-    @never_cache
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not scopes.is_staff_user(request.user):
-            raise Http404()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-
-    return wrapper
-
 
 def nav_context(user) -> dict:
     """Which campaign links to show (no queries beyond the cached posts)."""

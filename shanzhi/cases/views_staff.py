@@ -8,13 +8,10 @@ every permission through services.can / can_view and shanzhi.accounts.scopes. Ou
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -42,6 +39,7 @@ from shanzhi.cases.forms_staff import (
 from shanzhi.cases.models import OPEN_STATUSES, Attachment, Case, Channel, HandlingLevel, Notification, Status
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.models import Level, OrgUnit, Post, Role
 
@@ -74,25 +72,6 @@ DISPATCH_ROLES = (Role.GRID_WORKER, Role.GRID_HEAD, Role.VILLAGE_CADRE, Role.TOW
 
 
 # ---- plumbing ----------------------------------------------------------------------------------
-
-def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in staff only (others: 404); NotFound -> 404, PermissionDenied -> 403."""
-
-    @login_required
-    @never_cache
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not scopes.is_staff_user(request.user):
-            raise Http404()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-
-    return wrapper
-
 
 def _next_url(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or ""
