@@ -202,7 +202,8 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
         if channel == Channel.RESIDENT and getattr(actor, "resident_id", None):
             if not household.residents.filter(pk=actor.resident_id).exists():
                 raise NotFound("未找到该户")
-        elif not scopes.may(actor, "people.view", household.micro_grid):
+        elif not (scopes.may(actor, "people.view", household.micro_grid)
+                  or (channel == Channel.WALK_IN and scopes.may(actor, "mediation.intake", household.micro_grid))):
             raise NotFound("未找到该户")
         household_unit = household.micro_grid
         if lat is None and household.lat is not None:

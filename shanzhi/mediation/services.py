@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
@@ -210,6 +211,10 @@ def dispute_handover(*, actor, dispute: Dispute, team: Team, note: str = "") -> 
     return dispute
 
 
+def _hm(at: dt.datetime) -> str:
+    return f"{timezone.localtime(at):%m-%d %H:%M}"
+
+
 def clashes(*, room: Room, mediators: list, starts_at: dt.datetime, ends_at: dt.datetime,
             exclude: int | None = None) -> list[str]:
     """Describe each booked session that overlaps this room or any of these mediators."""
@@ -218,10 +223,10 @@ def clashes(*, room: Room, mediators: list, starts_at: dt.datetime, ends_at: dt.
         overlap = overlap.exclude(pk=exclude)
     out = []
     for s in overlap.filter(room=room).select_related("dispute__case"):
-        out.append(f"{room.name}在{s.starts_at:%H:%M}-{s.ends_at:%H:%M}已被{s.dispute.case.number}占用")
+        out.append(f"{room.name}在{_hm(s.starts_at)}-{_hm(s.ends_at)}已被{s.dispute.case.number}占用")
     for s in overlap.filter(mediators__in=mediators).distinct().prefetch_related("mediators"):
         names = "、".join(str(m) for m in s.mediators.all() if m in mediators)
-        out.append(f"调解员{names}在{s.starts_at:%H:%M}-{s.ends_at:%H:%M}已有调解")
+        out.append(f"{names}在{_hm(s.starts_at)}-{_hm(s.ends_at)}已有调解安排")
     return out
 
 

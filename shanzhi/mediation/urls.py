@@ -1,5 +1,16 @@
+"""Pages of the mediation centre (namespace "mediation"): window, dispute, agreement DOCX, calendar, centre."""
+
 from django.urls import path
 
+from shanzhi.mediation import views as v
+
 app_name = "mediation"
-urlpatterns: list = []
-__all__ = ["path"]
+urlpatterns: list = [
+    path("", v.index, name="index"),
+    path("reception/", v.reception, name="reception"),
+    path("d/<str:number>/", v.detail, name="detail"),
+    path("d/<str:number>/do/<slug:action>/", v.act, name="act"),
+    path("agreements/<int:pk>/docx/", v.agreement_docx, name="agreement_docx"),
+    path("calendar/", v.calendar, name="calendar"),
+    path("centre/<str:code>/", v.centre, name="centre"),
+]

@@ -22,9 +22,11 @@ def install_migration_data() -> None:
     """Create the rows data migrations make (case categories, care tags) when they are missing:
     a transactional test before this one flushed them away."""
     from shanzhi.cases.catalogue import install
+    from shanzhi.mediation.catalogue import install as install_dispute_types
     from shanzhi.people.models import DEFAULT_CARE_TAGS, CareTag
 
     install()
+    install_dispute_types()
     for code, name, name_en in DEFAULT_CARE_TAGS:
         CareTag.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
 
