@@ -138,12 +138,11 @@ def _household_in(paths) -> Q:
 
 
 def _households_bulk(ids: list[int]) -> list[tuple]:
-    out: list[tuple] = []
-    for i in range(0, len(ids), 20000):
-        out.extend(Household.objects.filter(pk__in=ids[i:i + 20000]).values_list(
-            "id", "micro_grid_id", "micro_grid__path", "lat", "lon", "central_household_id"))
-    out.sort()
-    return out
+    """Many households in one ranged scan, filtered in memory (SQLite is slow with huge IN lists)."""
+    wanted = set(ids)
+    rows = Household.objects.filter(pk__gte=min(wanted), pk__lte=max(wanted)).values_list(
+        "id", "micro_grid_id", "micro_grid__path", "lat", "lon", "central_household_id").order_by("id")
+    return [r for r in rows.iterator(chunk_size=20000) if r[0] in wanted]
 
 
 def _users_of_residents(resident_ids) -> dict[int, int]:

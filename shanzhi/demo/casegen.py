@@ -124,7 +124,8 @@ def generate_cases(*, per_day: float, days: int = 365, seed: int = 1, end: dt.da
     bar = tqdm(total=days, desc="诉求 cases", unit="天", disable=not progress, leave=False)
     pending_cases: list[Case] = []
     pending_events: list[tuple[int, list[Event]]] = []
-    counters: dict[str, int] = defaultdict(int)
+    # Continue each day's numbering where earlier cases of that day stopped.
+    counters: dict[str, int] = defaultdict(int, CaseNumber.objects.values_list("prefix", "last"))
 
     def flush() -> None:
         nonlocal pending_cases, pending_events
