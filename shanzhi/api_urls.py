@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from shanzhi.accounts.api import TokenView
 from shanzhi.cases.api import CaseViewSet
+from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
 
@@ -15,6 +16,7 @@ router.register("departments", DepartmentViewSet, basename="department")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
+router.register("disputes", DisputeViewSet, basename="dispute")
 
 app_name = "api"
 urlpatterns: list = [

@@ -366,6 +366,7 @@ def demo_logins() -> list[dict[str, str]]:
 
 
 CASES_PER_DAY = {"full": 300.0, "small": 6.0}
+DISPUTES_PER_DAY = {"full": 60.0, "small": 1.2}
 
 
 def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset: bool = False,
@@ -375,9 +376,13 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     Refuses (DemoError) when the database already holds units, people or users, unless reset=True,
     which first deletes them (see demo.reset). Cost: a few hundred bulk INSERTs per 10,000 residents.
     `parallel` (default: when the machine has 2+ cores and can fork) drafts people in a child process.
-    `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen).
+    `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen), and the
+    mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo).
     """
     started = time.monotonic()
+    if parallel is None:
+        # A forked drafter inside a test's transaction could disturb the shared connection: only at top level.
+        parallel = _can_fork() and not connection.in_atomic_block
     if reset:
         reset_database()
     else:
@@ -396,7 +401,7 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     gc.set_threshold(100_000, 50, 100)
     timings: dict[str, float] = {}
     phases = [("units", builder.units_phase), ("staff", builder.staff_phase),
-              ("people", lambda: builder.people_phase(parallel=_can_fork() if parallel is None else parallel)),
+              ("people", lambda: builder.people_phase(parallel=parallel)),
               ("rollups", builder.rollups_phase)]
     if cases:
         def cases_phase() -> None:
@@ -406,6 +411,16 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
                                                      progress=progress)
 
         phases.append(("cases", cases_phase))
+
+        def mediation_phase() -> None:
+            from shanzhi.mediation.demo import generate_disputes, install_centres
+
+            builder.counts["centres"] = install_centres()["centres"]
+            disputes = generate_disputes(per_day=DISPUTES_PER_DAY[scale], days=365, seed=seed, progress=progress)
+            builder.counts["disputes"] = disputes
+            builder.counts["cases"] = builder.counts.get("cases", 0) + disputes  # a dispute is a case too
+
+        phases.append(("mediation", mediation_phase))
     try:
         for name, run in phases:
             t0 = time.monotonic()

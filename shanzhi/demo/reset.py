@@ -40,11 +40,13 @@ def existing_rows() -> dict[str, int]:
 def _seed_models() -> set[type[models.Model]]:
     from shanzhi.accounts.models import OneTimeCode, User
     from shanzhi.audit.models import AuditEntry
+    from shanzhi.cases.models import CaseNumber
     from shanzhi.org.models import Department, OrgUnit, Post
     from shanzhi.people.models import CadreRegistration, CentralHousehold, Household, Residency, Resident
 
+    # CaseNumber holds no link, but its counters belong to the cases that go: numbering starts afresh.
     return {OrgUnit, Department, Post, Household, Resident, Residency, CentralHousehold, CadreRegistration,
-            User, OneTimeCode, AuditEntry}
+            User, OneTimeCode, AuditEntry, CaseNumber}
 
 
 def _plan_reset() -> tuple[set[type[models.Model]], list[tuple[type[models.Model], models.Field]]]:

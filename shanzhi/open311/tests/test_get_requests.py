@@ -139,7 +139,7 @@ def test_at_most_1000_requests(client, county, now):
     first = report_case(county)
     fields = {f.attname: getattr(first, f.attname) for f in Case._meta.concrete_fields if f.attname != "id"}
     Case.objects.bulk_create([
-        Case(**{**fields, "number": f"330421-20261125-{i:05d}", "reported_at": now - i * dt.timedelta(minutes=1),
+        Case(**{**fields, "number": f"330421-20260101-{i:05d}", "reported_at": now - i * dt.timedelta(minutes=1),
                 "idempotency_key": None})
         for i in range(2, 1003)])
     found = ids(get(client))
