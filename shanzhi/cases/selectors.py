@@ -7,21 +7,31 @@ from django.db.models import Q, QuerySet
 from shanzhi.accounts import scopes
 from shanzhi.cases.models import OPEN_STATUSES, Case, Status
 from shanzhi.lib.errors import NotFound
+from shanzhi.org.models import OrgUnit
 
 
 def case_list_for(*, user) -> QuerySet[Case]:
     """Cases a user may see: staff by place or handling unit in scope, by assignment or department;
-    residents their own and those they follow. Cost: one query."""
+    residents their own and those they follow. Cost: one query.
+
+    The units in scope are a subquery on the indexed path, matched against the two indexed foreign keys,
+    so the database can answer each branch of the OR from an index instead of joining the tree twice.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return Case.objects.none()
-    q = Q(reporter_id=user.pk) | Q(followers__id=user.pk) | Q(assignee_id=user.pk)
+    followed = Case.followers.through.objects.filter(user_id=user.pk).values("case_id")
+    q = Q(reporter_id=user.pk) | Q(assignee_id=user.pk) | Q(id__in=followed)
     if scopes.is_staff_user(user):
-        q |= scopes.scope_q(user, "cases.view", "unit") | scopes.scope_q(user, "cases.view", "handling_unit")
+        prefixes = scopes.paths_for(user, "cases.view")
+        if prefixes == [""]:
+            return Case.objects.all()
+        if prefixes:
+            units = OrgUnit.objects.filter(scopes.scope_q(user, "cases.view")).values("id")
+            q |= Q(unit_id__in=units) | Q(handling_unit_id__in=units)
         depts = scopes.department_ids_for(user)
         if depts:
             q |= Q(department_id__in=depts)
-    ids = Case.objects.filter(q).values("id")
-    return Case.objects.filter(id__in=ids)
+    return Case.objects.filter(q)
 
 
 def case_get_for(*, user, number_or_id) -> Case:
