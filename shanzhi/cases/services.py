@@ -31,6 +31,7 @@ from shanzhi.cases.models import (
     Supervision,
 )
 from shanzhi.cases.routing import UNIT_LEVEL_TO_LEVEL, on_duty_worker_id, route
+from shanzhi.cases.signals import case_event
 from shanzhi.lib import clock, crypto
 from shanzhi.lib.codes import CodeError, mask_phone, normalise_phone
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
@@ -90,6 +91,7 @@ def _event(case: Case, *, actor, action: str, now: dt.datetime, from_status: str
     audit_record(actor=actor, action=f"cases.{action}", obj=case, unit_path=case.handling_unit.path,
                  before={"status": from_status} if from_status else None,
                  after={"status": case.status, **(data or {})}, reason=note[:500])
+    case_event.send(sender=Case, case=case, action=action, actor=actor, now=now)
     return ev
 
 

@@ -155,3 +155,46 @@ def test_indicators_match_a_hand_count(centres, neighbour_type):
     assert ind["median_days"] == 0.0
     town = indicators_for(centres.town2, NINE - dt.timedelta(days=1), NINE + dt.timedelta(days=1))
     assert town["accepted"] == 0 and town["resolution_rate"] is None
+
+
+def test_a_grid_dispute_case_escalated_to_the_village_arrives_at_its_centre(centres):
+    from shanzhi.cases.services import case_escalate
+    from shanzhi.lib.testing import report_case
+
+    with clock.frozen(NINE):
+        case = report_case(centres, code="neighbour")  # a resident's neighbour dispute, handled in grid A
+        assert not Dispute.objects.filter(case=case).exists()  # grid level: no centre in the grid
+        case_escalate(actor=centres.worker_a, case=case, note="需要村调解室调解")
+    d = Dispute.objects.get(case=case)
+    assert d.centre == centres.extra["village_centre"] and d.parties.get().name == "张三"
+
+
+def test_an_ordinary_case_never_becomes_a_dispute(centres):
+    from shanzhi.cases.services import case_escalate
+    from shanzhi.lib.testing import report_case
+
+    case = report_case(centres, code="garbage")
+    case_escalate(actor=centres.worker_a, case=case, note="村里处理")
+    assert not Dispute.objects.exists()
+
+
+def test_an_online_application_for_a_town_matter_arrives_at_the_town_centre(centres):
+    from shanzhi.lib.testing import report_case
+
+    case = report_case(centres, code="land")  # land disputes are handled by the town
+    d = Dispute.objects.get(case=case)
+    assert d.centre == centres.extra["town_centre"] and d.kind == "dispute"
+
+
+def test_a_superuser_adds_a_dispute_type_in_the_admin_and_it_is_audited(client, db):
+    from shanzhi.accounts.models import User
+    from shanzhi.cases.models import Category
+    from shanzhi.mediation.models import DisputeType
+
+    root = User.objects.create_superuser("root", password="x-very-long-pass")
+    client.force_login(root)
+    cat = Category.objects.get(code="other_dispute")
+    r = client.post("/admin/mediation/disputetype/add/", {"code": "pets", "name": "宠物纠纷", "category": cat.pk,
+                                                         "default_level": "village", "sort": 20})
+    assert r.status_code == 302 and DisputeType.objects.filter(code="pets").exists()
+    assert AuditEntry.objects.filter(object_type="mediation.disputetype").exists()
