@@ -132,6 +132,7 @@ def main() -> None:
     refresh()
     with CaptureQueriesContext(connection) as ctx:
         refresh()
+    queries = len(ctx)  # read now: the next request resets the connection's query log
     times = []
     for _ in range(args.n):
         t0 = time.perf_counter()
@@ -147,7 +148,7 @@ def main() -> None:
     print("| live board refresh | queries | median ms | × login page |")
     print("|---|---:|---:|---:|")
     print(f"| baseline: login page | 0 | {base_ms:.1f} | 1.0 |")
-    print(f"| 新联村 incident board | {len(ctx)} | {med:.1f} | {med / base_ms:.1f} |")
+    print(f"| 新联村 incident board | {queries} | {med:.1f} | {med / base_ms:.1f} |")
 
 
 if __name__ == "__main__":
