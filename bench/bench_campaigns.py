@@ -16,13 +16,14 @@ Measured in one run:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import open_demo  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,20 +35,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def prepare(args) -> None:
-    data = Path(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    os.environ["SHANZHI_DATA_DIR"] = str(data)
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.settings")
-    cli = [sys.executable, "-m", "shanzhi"]
-    subprocess.run([*cli, "migrate", "-v0"], check=True, env=os.environ)
-    import django
-
-    django.setup()
-    from shanzhi.org.models import OrgUnit
-
-    if not OrgUnit.objects.exists():
-        subprocess.run([*cli, "demo", "--scale", args.scale, "--no-cases"], check=True, env=os.environ)
+    open_demo(args.data_dir, args.scale, "--no-cases")
 
 
 def main() -> None:

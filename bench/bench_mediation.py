@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import measure, open_demo  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,25 +33,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def prepare(args: argparse.Namespace) -> None:
-    data = Path(args.data_dir)
-    data.mkdir(parents=True, exist_ok=True)
-    os.environ["SHANZHI_DATA_DIR"] = str(data)
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.settings")
-    cli = [sys.executable, "-m", "shanzhi"]
-    subprocess.run([*cli, "migrate", "-v0"], check=True, env=os.environ)
-    import django
-
-    django.setup()
+    open_demo(args.data_dir, args.scale)
     from shanzhi.mediation.demo import generate_disputes, install_centres
     from shanzhi.mediation.models import Dispute
-    from shanzhi.org.models import OrgUnit
 
-    if not OrgUnit.objects.exists():
-        print(f"building the {args.scale} demo county in {data} ...", file=sys.stderr)
-        t0 = time.monotonic()
-        subprocess.run([*cli, "demo", "--scale", args.scale], check=True, env=os.environ)
-        print(f"built in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     install_centres()  # a county built before the mediation phase existed gets its centres
     want = int(args.per_day * 365 * 0.8)  # the generator's own count varies by a few per cent
     have = Dispute.objects.count()
@@ -61,23 +46,6 @@ def prepare(args: argparse.Namespace) -> None:
         t0 = time.monotonic()
         made = generate_disputes(per_day=missing / 365, days=365, seed=have + 1, progress=True)
         print(f"added {made:,} disputes in {time.monotonic() - t0:.0f} s", file=sys.stderr)
-
-
-def measure(fn, n: int) -> tuple[float, int]:
-    """(median ms over n calls, queries of one call) after one warm-up call."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    fn()
-    with CaptureQueriesContext(connection) as ctx:
-        fn()
-    queries = len(ctx)  # now: the slice is read from the connection's log, which later requests empty
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), queries
 
 
 def main() -> None:

@@ -11,13 +11,12 @@ and the anonymous login page. Prints a Markdown table; "x login" is the median o
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import measure, open_demo  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -30,43 +29,7 @@ def parse_args() -> argparse.Namespace:
 
 def prepare(args: argparse.Namespace) -> Path:
     """Point Django at the bench data dir and build the demo there once."""
-    data = Path(args.data_dir or Path(tempfile.gettempdir()) / f"shanzhi-bench-pages-{args.scale}")
-    data.mkdir(parents=True, exist_ok=True)
-    os.environ["SHANZHI_DATA_DIR"] = str(data)
-    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.settings")
-    cli = [sys.executable, "-m", "shanzhi"]
-    subprocess.run([*cli, "migrate", "-v0"], check=True, env=os.environ)
-    import django
-
-    django.setup()
-    from shanzhi.org.models import OrgUnit
-
-    if OrgUnit.objects.exists():
-        print(f"reusing the demo county in {data}", file=sys.stderr)
-    else:
-        print(f"building the {args.scale} demo county in {data} ...", file=sys.stderr)
-        started = time.monotonic()
-        subprocess.run([*cli, "demo", "--scale", args.scale], check=True, env=os.environ)
-        print(f"built in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    return data
-
-
-def measure(fn, n: int) -> tuple[float, int]:
-    """Median milliseconds over n calls (after one warm-up) and the queries of one call."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    fn()
-    with CaptureQueriesContext(connection) as ctx:
-        fn()
-    queries = len(ctx)  # read now: later requests reset the connection's query log
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), queries
+    return open_demo(args.data_dir or Path(tempfile.gettempdir()) / f"shanzhi-bench-pages-{args.scale}", args.scale)
 
 
 def main() -> None:
