@@ -14,20 +14,24 @@ from shanzhi.accounts import scopes
 from shanzhi.lib.errors import NotFound, PermissionDenied
 
 
-def staff_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in staff only (others: 404); NotFound -> 404, PermissionDenied -> 403."""
+def staff_page(view: Callable[..., HttpResponse] | None = None, *, action: str | None = None):
+    """Logged-in staff only (and, with `action`, only those who may do it somewhere; others: 404);
+    NotFound -> 404, PermissionDenied -> 403. Use as `@staff_page` or `@staff_page(action="...")`."""
 
-    @login_required
-    @never_cache
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not scopes.is_staff_user(request.user):
-            raise Http404()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @login_required
+        @never_cache
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not scopes.is_staff_user(request.user) or (action and not scopes.paths_for(request.user, action)):
+                raise Http404()
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404() from None
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(str(exc)) from None
 
-    return wrapper
+        return wrapper
+
+    return decorate(view) if view is not None else decorate

@@ -8,12 +8,8 @@ every write goes through shanzhi.mediation.services. Out of scope is 404; in sco
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Count, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +18,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from shanzhi.accounts import scopes
@@ -33,6 +28,7 @@ from shanzhi.cases.selectors import case_list_for
 from shanzhi.lib import clock, crypto
 from shanzhi.lib.codes import CodeError, normalise_id_number
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.views import staff_page
 from shanzhi.mediation import document
 from shanzhi.mediation import services as svc
 from shanzhi.mediation.forms import (
@@ -88,23 +84,8 @@ LIST_LIMIT = 100
 
 # ---- plumbing ----------------------------------------------------------------------------------
 
-def mediation_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in staff who may see disputes somewhere (others: 404); NotFound -> 404, PermissionDenied -> 403."""
-
-    @login_required
-    @never_cache
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not scopes.is_staff_user(request.user) or not scopes.paths_for(request.user, "mediation.view"):
-            raise Http404()
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-
-    return wrapper
+# Logged-in staff who may see disputes somewhere (others: 404).
+mediation_page = staff_page(action="mediation.view")
 
 
 def nav_context(user) -> dict:
