@@ -1,14 +1,16 @@
 """The one place that answers "may this user do this here".
 
 A user's current posts give their scopes: each post covers its unit's subtree (one path prefix).
-Each action lists the roles that may do it. Pages, API, commands and selectors all call `may`
-or `scope_q`; nothing else decides.
+Each action lists the roles that may do it. Services call `require` (the gate, in the order
+404 / 400 / 403) and `require_target`; selectors filter with `scope_q` / `unit_ids_q`; pages only ask
+`may` / `may_somewhere` to show or hide things. Nothing else decides.
 """
 
 from __future__ import annotations
 
 from django.db.models import Q
 
+from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org.models import OrgUnit, Post, Role
 
 R = Role
@@ -67,8 +69,9 @@ def _posts(user) -> list[tuple[str, str]]:
 
 def forget(user) -> None:
     """Drop the cached posts (after a post changes within the same request)."""
-    if hasattr(user, "_shanzhi_posts"):
-        del user._shanzhi_posts
+    for attr in ("_shanzhi_posts", "_shanzhi_departments"):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 def paths_for(user, action: str) -> list[str]:
@@ -114,19 +117,141 @@ def roots_for(user, action: str = "org.view") -> list[OrgUnit]:
     return list(OrgUnit.objects.filter(path__in=prefixes))
 
 
-def department_ids_for(user) -> list[int]:
-    """Departments the user currently serves in (department staff posts)."""
+def department_grants(user) -> list[tuple[int, str]]:
+    """(department id, unit path) of the user's current department staff posts, held by the user or by
+    their resident record. A department post grants its department's work under the post's unit only."""
     cached = getattr(user, "_shanzhi_departments", None)
     if cached is not None:
         return cached
-    ids: list[int] = []
+    pairs: list[tuple[int, str]] = []
     if getattr(user, "is_authenticated", False) and user.is_active:
-        ids = sorted(set(
-            Post.objects.filter(Post.current_q(), user_id=user.pk, role=Role.DEPARTMENT_STAFF,
-                                department__isnull=False).values_list("department_id", flat=True)))
-    user._shanzhi_departments = ids
-    return ids
+        holder = Q(user_id=user.pk)
+        if getattr(user, "resident_id", None):
+            holder |= Q(resident_id=user.resident_id)
+        pairs = sorted(set(
+            Post.objects.filter(holder, Post.current_q(), role=Role.DEPARTMENT_STAFF, department__isnull=False)
+            .values_list("department_id", "unit__path")))
+    user._shanzhi_departments = pairs
+    return pairs
+
+
+def may_department(user, department_id: int | None, unit: OrgUnit | str) -> bool:
+    """Does a department post of the user grant work of `department_id` placed at `unit`?"""
+    if user is None or not department_id:
+        return False
+    path = unit.path if isinstance(unit, OrgUnit) else unit
+    return any(d == department_id and path.startswith(p) for d, p in department_grants(user))
+
+
+def department_q(user, department_field: str = "department", unit_field: str = "unit") -> Q:
+    """Q for rows of the user's departments placed under each department post's unit."""
+    q = Q(pk__in=[])
+    for dept_id, path in department_grants(user):
+        q |= Q(**{f"{department_field}_id": dept_id}) & Q(**{
+            f"{unit_field}_id__in": OrgUnit.objects.filter(path__startswith=path).values("id")})
+    return q
 
 
 def is_staff_user(user) -> bool:
     return bool(getattr(user, "is_superuser", False) or _posts(user))
+
+
+# ---- the gate -------------------------------------------------------------------------------------
+#
+# Every service and selector asks here, in one order that leaks nothing:
+#   1. not visible to the actor            -> NotFound (404, the same answer as a missing object)
+#   2. not allowed in the object's state   -> DomainError (400), raised by the caller's `state` check
+#   3. visible but not allowed to the actor -> PermissionDenied (403)
+# `actor=None` is the system (commands run by the operator, sweeps, the demo generator): it passes 1 and 3
+# but never skips the state check.
+
+def view_action(action: str) -> str:
+    """The action that makes an object of `action` visible ("cases.handle" -> "cases.view")."""
+    app = action.split(".", 1)[0]
+    view = f"{app}.view"
+    return view if view in ACTIONS else "org.view"
+
+
+def covers_all(user, action: str) -> bool:
+    """Does the user's scope for `action` cover the whole tree (superusers, or a post on a root unit)?"""
+    if user is None:
+        return True
+    prefixes = paths_for(user, action)
+    if prefixes == [""]:
+        return True
+    roots = _root_paths()
+    return bool(roots) and all(r in prefixes for r in roots)
+
+
+def _root_paths() -> list[str]:
+    return list(OrgUnit.objects.filter(parent__isnull=True).values_list("path", flat=True))
+
+
+def may_somewhere(user, action: str) -> bool:
+    """Does the user hold `action` anywhere (to show a section or a button; the service still checks)?"""
+    return bool(paths_for(user, action))
+
+
+def require(actor, action: str, unit: OrgUnit | str | None, *, what: str = "", granted: bool = False,
+            visible: bool | None = None, state=None) -> None:
+    """The one gate: raise NotFound, the caller's state error, or PermissionDenied, in that order.
+
+    `granted` is an object-level grant the caller's rule gives (assigned to you, your department's case,
+    you are the household's responsible person); `visible` overrides "may see it" where a selector
+    decides visibility (a case you reported or follow); `state` is a callable raising DomainError when
+    the object's state forbids the action. `what` names the object in the 404 ("该诉求").
+    """
+    if actor is None:
+        if state is not None:
+            state()
+        return
+    allowed = granted or (unit is not None and may(actor, action, unit))
+    if visible is None:
+        visible = allowed or (unit is not None and may(actor, view_action(action), unit))
+    if not (visible or allowed):
+        raise NotFound(f"未找到{what}" if what else "未找到")
+    if state is not None:
+        state()
+    if not allowed:
+        raise PermissionDenied("您的岗位无权进行此操作")
+
+
+def require_target(actor, action: str, unit: OrgUnit | str | None, *, field: str, message: str) -> None:
+    """A target of an action (a department dispatched to, a person given a household) must lie in the
+    actor's scope for `action`. Missing and out of scope give the same 400, naming the field."""
+    if actor is None:
+        return
+    if unit is None or not may(actor, action, unit):
+        raise DomainError(message, fields={field: [message]}, code="invalid_target")
+
+
+def subtree_q(unit: OrgUnit | str, field: str = "") -> Q:
+    """Q for rows whose unit (reached through `field`, "" for OrgUnit itself) lies under `unit`."""
+    path = unit.path if isinstance(unit, OrgUnit) else unit
+    key = f"{field}__path__startswith" if field else "path__startswith"
+    return Q(**{key: path})
+
+
+def unit_ids_q(user, action: str, field: str) -> Q:
+    """Q restricting `field` (a foreign key to OrgUnit) to units in scope, as one indexed subquery.
+
+    Cheaper than `scope_q` through a join on large tables: the database finds the unit ids by the
+    path index, then the rows by their own index on `field`."""
+    prefixes = paths_for(user, action)
+    if not prefixes:
+        return Q(pk__in=[])
+    if prefixes == [""]:
+        return Q()
+    return Q(**{f"{field}__in": OrgUnit.objects.filter(scope_q(user, action)).values("id")})
+
+
+def in_any(path: str, prefixes: list[str]) -> bool:
+    """Is `path` under one of the prefixes (the user's minimal scope list from `paths_for`)?"""
+    return any(path.startswith(p) for p in prefixes)
+
+
+def reaches(user, action: str, unit: OrgUnit | str) -> bool:
+    """May the user do `action` at `unit` or anywhere below it (to open a unit's page that leads to
+    their own part, e.g. a village page for a grid worker of one of its grids)?"""
+    path = unit.path if isinstance(unit, OrgUnit) else unit
+    return any(path.startswith(p) or p.startswith(path) for p in paths_for(user, action))

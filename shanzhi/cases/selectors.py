@@ -28,9 +28,8 @@ def case_list_for(*, user) -> QuerySet[Case]:
         if prefixes:
             units = OrgUnit.objects.filter(scopes.scope_q(user, "cases.view")).values("id")
             q |= Q(unit_id__in=units) | Q(handling_unit_id__in=units)
-        depts = scopes.department_ids_for(user)
-        if depts:
-            q |= Q(department_id__in=depts)
+        if scopes.department_grants(user):
+            q |= scopes.department_q(user, "department", "unit")
     return Case.objects.filter(q)
 
 
@@ -50,9 +49,8 @@ def queue_for(*, user, status: str = "", overdue: bool = False, category: str = 
 
     qs = case_list_for(user=user).filter(status__in=OPEN_STATUSES)
     mine = Q(assignee_id=user.pk) | scopes.scope_q(user, "cases.handle", "handling_unit")
-    depts = scopes.department_ids_for(user)
-    if depts:
-        mine |= Q(department_id__in=depts)
+    if scopes.department_grants(user):
+        mine |= scopes.department_q(user, "department", "unit")
     qs = qs.filter(mine)
     if status:
         qs = qs.filter(status=status)

@@ -53,7 +53,7 @@ def can(actor, case: Case, perm: str) -> bool:
     if perm == "cases.handle":
         if case.assignee_id == actor.pk:
             return True
-        if case.department_id and case.department_id in scopes.department_ids_for(actor):
+        if scopes.may_department(actor, case.department_id, case.unit):
             return True
     return scopes.may(actor, perm, case.handling_unit)
 
