@@ -178,6 +178,9 @@ SHANZHI = {
     "OTP_MIN_INTERVAL_SECONDS": int(os.environ.get("SHANZHI_OTP_MIN_INTERVAL_SECONDS", "60")),
     "OTP_MAX_PER_HOUR": int(os.environ.get("SHANZHI_OTP_MAX_PER_HOUR", "5")),
     "OTP_MAX_ATTEMPTS": 5,
+    # Full ID numbers / phones one person may reveal in an hour; past it reveals are refused and the
+    # county admins are told in their inbox.
+    "REVEAL_LIMIT_PER_HOUR": int(os.environ.get("SHANZHI_REVEAL_LIMIT_PER_HOUR", "20")),
     "SMS_BACKEND": os.environ.get("SMS_BACKEND", "shanzhi.accounts.sms.FileBackend"),
     "SMS_OUTBOX": DATA_DIR / "sms-outbox.log",
     "OVERLAP_TOLERANCE_M2": float(os.environ.get("SHANZHI_OVERLAP_TOLERANCE_M2", "1.0")),

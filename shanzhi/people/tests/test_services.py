@@ -112,7 +112,8 @@ def test_reveal_needs_a_reason_and_is_audited(county):
 def test_reveal_out_of_scope_is_not_found(county):
     with pytest.raises(NotFound):
         svc.resident_reveal(actor=county.worker_b, resident=county.resident, field="phone", reason="查看")
-    assert not AuditEntry.objects.filter(action__startswith="people.reveal").exists()
+    (refused,) = AuditEntry.objects.filter(action__startswith="people.reveal")  # refused, and audited
+    assert refused.action == "people.reveal.refused" and refused.actor == county.worker_b
 
 
 def test_a_micro_grid_head_may_see_but_not_reveal(county):
