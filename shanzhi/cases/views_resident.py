@@ -56,7 +56,6 @@ SIMILAR_LIMIT = 5
 METRES_PER_DEGREE = 111_320.0
 
 
-
 # ---- who is asking -----------------------------------------------------------------------------
 
 def _is_resident(user) -> bool:

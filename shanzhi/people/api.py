@@ -337,7 +337,9 @@ class ResidentViewSet(StaffViewSet):
     def reveal(self, request: Request, pk: str) -> Response:
         """Reveal a full ID number or phone, with a reason; the reveal is audited."""
         s = RevealSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
+        if not s.is_valid():
+            self._get(pk)  # a missing or out-of-scope resident answers 404 before bad input does
+            s.is_valid(raise_exception=True)
         # The service finds the resident itself, so an attempt out of scope is audited (and answers 404).
         value = services.resident_reveal(actor=request.user, resident=pk, **s.validated_data)
         response = Response({"value": value})
