@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -91,6 +93,9 @@ def test_twenty_reveals_an_hour_are_allowed_and_the_21st_is_refused_and_flagged_
     flags = list(Notification.objects.filter(kind="reveal_burst"))
     assert [(n.user, n.case) for n in flags] == [(county.admin, None)]
     assert "网格员甲" in flags[0].text
+    inbox = Client()
+    inbox.force_login(county.admin)
+    assert flags[0].text in inbox.get(reverse("cases:inbox")).content.decode()
     assert [r.after["refused"] for r in refusals()] == ["rate_limited", "rate_limited"]
     # Town staff are not county admins: they are not told.
     assert not Notification.objects.filter(user=county.town_staff).exists()
