@@ -276,8 +276,8 @@ def _check_tree(items: list[_Item], actor, out: _Collector) -> tuple[dict[str, _
         if not it.name:
             out.add(it, "新建单位缺少名称（properties.name）")
         if it.parent_code is None:
-            if actor is not None and not getattr(actor, "is_superuser", False):
-                out.add(it, "只有系统管理员可以创建县级单位")
+            if not scopes.covers_all(actor, "org.change"):
+                out.add(it, "只有管辖全部县级单位的管理员可以创建县级单位")
             continue
         parent_item, parent_unit = in_file.get(it.parent_code), db.get(it.parent_code)
         if parent_item is not None and parent_item.bad:
