@@ -247,7 +247,7 @@ def campaign_reassign(*, actor, campaign: Campaign, targets: list[Target], centr
     """
     from shanzhi.campaigns import selectors
 
-    scopes.require(actor, "campaigns.run", campaign.unit, what="该任务")
+    _require_campaign(actor, "campaigns.run", campaign)
     if sum(x is not None for x in (central, resident, user)) != 1:
         raise _bad("to", "请指定一位新的责任人")
     kind = Rule.CENTRAL_HOUSEHOLD if central else Rule.CADRE if resident else Rule.GRID_WORKER
@@ -282,7 +282,7 @@ def campaign_reassign_absent(*, actor, campaign: Campaign, central_id: int | Non
                              resident_id: int | None = None, user_id: int | None = None,
                              now: dt.datetime | None = None) -> A.Assignment:
     """Hand every household of an absent person to others by the campaign's rule, in one step."""
-    scopes.require(actor, "campaigns.run", campaign.unit, what="该任务")
+    _require_campaign(actor, "campaigns.run", campaign)
     now = now or clock.now()
     absent = central_id if campaign.rule == Rule.CENTRAL_HOUSEHOLD else resident_id if campaign.rule == Rule.CADRE \
         else user_id
@@ -329,6 +329,12 @@ def is_responsible(actor, target: Target) -> bool:
         return True
     rid = getattr(actor, "resident_id", None)
     return bool(rid and target.resident_id == rid)
+
+
+def _require_campaign(actor, action: str, campaign: Campaign) -> None:
+    """The gate for acting on a campaign: it is visible to staff whose scope lies on its way down."""
+    visible = actor is None or scopes.reaches(actor, "campaigns.view", campaign.unit)
+    scopes.require(actor, action, campaign.unit, what="该任务", visible=visible)
 
 
 def _require_target(actor, target: Target) -> None:

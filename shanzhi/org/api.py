@@ -383,9 +383,9 @@ class PostViewSet(StaffViewSet):
         department = None
         if d["department"]:
             department = Department.objects.filter(code=d["department"], is_active=True).select_related("unit").first()
-            if department is None:
+            if department is None:  # answered like one out of the caller's reach (the service's check)
                 msg = _("未找到该部门")
-                raise DomainError(msg, fields={"department": [msg]})
+                raise DomainError(msg, fields={"department": [msg]}, code="invalid_target")
         post = services.post_appoint(actor=user, unit=unit, role=d["role"], user=holder, resident=resident,
                                      holder_name=d["holder_name"], department=department,
                                      start_date=d["start_date"], end_date=d["end_date"])
