@@ -367,6 +367,7 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
                  lon: float | None = None, photo=None, note: str = "", idempotency_key: str | None = None,
                  now: dt.datetime | None = None) -> Visit:
     """Record an outcome for a household; a repeated idempotency key returns the first record."""
+    _require_target(actor, target)
     key = (idempotency_key or "").strip()[:64] or None
     if key:
         existing = Visit.objects.filter(idempotency_key=key).first()
@@ -374,7 +375,6 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
             if existing.target_id != target.pk:
                 raise _bad("idempotency_key", "重复的提交编号")
             return existing
-    _require_target(actor, target)
     campaign = target.campaign
     _active(campaign)
     if outcome not in OUTCOMES.get(campaign.kind, []):
@@ -589,7 +589,9 @@ def stay_check_in(*, actor, target: Target, resident: Resident, site: Site, room
 
 @transaction.atomic
 def stay_check_out(*, actor, stay: Stay, now: dt.datetime | None = None) -> Stay:
-    target = Target.objects.get(campaign_id=stay.campaign_id, household_id=stay.resident.household_id)
+    target = Target.objects.filter(campaign_id=stay.campaign_id, household_id=stay.resident.household_id).first()
+    if target is None:  # the person has since moved to a household outside the campaign
+        raise NotFound("未找到该户")
     _require_target(actor, target)
     if stay.checked_out_at:
         raise _bad("stay", "已离开")

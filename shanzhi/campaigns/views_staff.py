@@ -44,7 +44,6 @@ from shanzhi.people import selectors as people_selectors
 from shanzhi.people.models import CareTag, Resident, ResidentStatus
 
 PER_PAGE = 50
-MAX_PEOPLE = 500  # responsible persons offered in a reassign list (a village has tens)
 MAX_UNREACHED = 300
 MAX_QUARANTINED = 300
 
@@ -340,8 +339,6 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     """Give one household of the campaign to a chosen responsible person."""
     user = request.user
     campaign = selectors.campaign_get_for(user=user, pk=pk)
-    if not scopes.may(user, "campaigns.run", campaign.unit):
-        raise PermissionDenied("您的岗位无权调整责任人")
     form = ReassignForm(request.POST, people=[(request.POST.get("to", ""), "")])
     try:
         if not form.is_valid():
@@ -367,8 +364,6 @@ def reassign_absent(request: HttpRequest, pk: int) -> HttpResponse:
     """Hand every household of an absent responsible person to others by the campaign's rule, in one step."""
     user = request.user
     campaign = selectors.campaign_get_for(user=user, pk=pk)
-    if not scopes.may(user, "campaigns.run", campaign.unit):
-        raise PermissionDenied("您的岗位无权调整责任人")
     absent = selectors.parse_id(request.POST.get("absent", ""))
     if absent is None:
         messages.error(request, _("请指定缺席的责任人"))
