@@ -255,3 +255,12 @@ def reaches(user, action: str, unit: OrgUnit | str) -> bool:
     their own part, e.g. a village page for a grid worker of one of its grids)?"""
     path = unit.path if isinstance(unit, OrgUnit) else unit
     return any(path.startswith(p) or p.startswith(path) for p in paths_for(user, action))
+
+
+def holders_q(action: str, field: str = "") -> Q:
+    """Q for Post rows (reached through `field`, "" for Post) whose role may do `action`: who to notify or
+    offer in a picker, without reading role lists outside this module. Scope still comes from the unit."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}")
+    key = f"{field}__role__in" if field else "role__in"
+    return Q(**{key: sorted(ACTIONS[action])})
