@@ -147,10 +147,13 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
                 priority: str = Priority.NORMAL, anonymous: bool = False, is_public: bool = True,
                 reporter_name: str = "", reporter_phone: str = "", household=None,
                 photos: Sequence = (), idempotency_key: str | None = None,
-                api_key: ApiKey | None = None, now: dt.datetime | None = None) -> Case:
+                api_key: ApiKey | None = None, origin: dict | None = None,
+                now: dt.datetime | None = None) -> Case:
     """Raise a case from any channel, route it, set its deadline and notify the handler.
 
-    A repeated idempotency key from the same reporter returns the case already made.
+    A repeated idempotency key from the same reporter returns the case already made. `origin` links the
+    case back to what raised it (e.g. {"campaign": 3, "target": 41} for a need found on a visit), kept on
+    the report event of the timeline.
     """
     key = (idempotency_key or "").strip()[:64] or None
     if key:
@@ -245,7 +248,8 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
     if reporter is not None:
         case.followers.add(reporter)
     ev = _event(case, actor=actor, action="report", now=now, note="",
-                data={"channel": channel, "triage": r.triage, "handling_unit": r.handling_unit.code})
+                data={"channel": channel, "triage": r.triage, "handling_unit": r.handling_unit.code,
+                      **({"origin": dict(origin)} if origin else {})})
     store_images(images, case=case, event=ev, now=now)
     notify.case_assigned(case, now=now)
     return case
@@ -436,6 +440,39 @@ def escalate(case: Case, *, actor, note: str, now: dt.datetime, automatic: bool 
     _event(case, actor=actor, action="escalate", now=now, from_status=before, note=note,
            data={"from": old, "to": parent.code, "automatic": automatic})
     notify.case_assigned(case, now=now, escalated=True)
+
+
+# ---- the deadline sweep's writes (the system: actor None) ----------------------------------------
+
+@transaction.atomic
+def case_warn_deadline(*, case: Case, now: dt.datetime) -> bool:
+    """Warn the handlers once per deadline that it is near (80% of the time used); audited. Returns
+    whether it warned (False when already warned for this deadline, so a re-run changes nothing)."""
+    case = Case.objects.select_for_update().select_related("category", "handling_unit").get(pk=case.pk)
+    if case.warned_for == case.deadline_at or case.deadline_at is None or case.status not in OPEN_STATUSES:
+        return False
+    case.warned_for = case.deadline_at
+    case.save(update_fields=["warned_for"])
+    notify.overdue_warning(case, now=now)
+    audit_record(actor=None, action="cases.warn", obj=case, unit_path=case.handling_unit.path,
+                 after={"deadline_at": case.deadline_at.isoformat()})
+    return True
+
+
+@transaction.atomic
+def case_escalate_overdue(*, case: Case, now: dt.datetime, statuses: Sequence[str]) -> bool:
+    """Escalate an overdue case one level, once per level (an event and an audit row, by the system).
+    Returns False when there is nothing to do (already escalated to this level, at the county, or no
+    longer in one of `statuses`)."""
+    case = Case.objects.select_for_update().select_related("category", "handling_unit").get(pk=case.pk)
+    if case.overdue_escalated_level and case.overdue_escalated_level == case.handling_level:
+        return False
+    if case.status not in statuses or case.handling_level == HandlingLevel.COUNTY:
+        return False
+    if case.deadline_at is None or case.deadline_at > now:
+        return False
+    escalate(case, actor=None, note="超期自动上报", now=now, automatic=True)
+    return True
 
 
 @transaction.atomic
