@@ -3,6 +3,7 @@ with a timeline event and an audit row; notifications are written in the same tr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -148,12 +149,14 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
                 reporter_name: str = "", reporter_phone: str = "", household=None,
                 photos: Sequence = (), idempotency_key: str | None = None,
                 api_key: ApiKey | None = None, origin: dict | None = None,
+                handling_unit: OrgUnit | None = None, authority: str = "cases.intake",
                 now: dt.datetime | None = None) -> Case:
     """Raise a case from any channel, route it, set its deadline and notify the handler.
 
     A repeated idempotency key from the same reporter returns the case already made. `origin` links the
     case back to what raised it (e.g. {"campaign": 3, "target": 41} for a need found on a visit), kept on
-    the report event of the timeline.
+    the report event of the timeline. `handling_unit` places the case with the window that takes it in
+    (a mediation centre) instead of the routed unit; it must lie in the actor's scope for `authority`.
     """
     key = (idempotency_key or "").strip()[:64] or None
     if key:
@@ -222,6 +225,13 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
     r = route(category=category, lat=lat, lon=lon, household_unit=household_unit)
     if r.unit is None:
         raise DomainError("系统尚未配置县级单位")
+    if handling_unit is not None:
+        if handling_unit.level not in UNIT_LEVEL_TO_LEVEL:
+            raise DomainError("受理单位无效", fields={"unit": ["受理单位无效"]})
+        scopes.require_target(actor, _authority(authority), handling_unit, field="unit",
+                              message="该事项的受理单位不在您的受理范围")
+        r = dataclasses.replace(r, handling_unit=handling_unit, level=UNIT_LEVEL_TO_LEVEL[handling_unit.level],
+                                assignee_id=None)
     reporter = actor if channel in (Channel.RESIDENT,) else None
     if channel == Channel.RESIDENT and not reporter_name:
         reporter_name = getattr(actor, "display_name", "") or ""
@@ -578,8 +588,8 @@ def case_mark_duplicate(*, actor, case: Case, original: Case, note: str = "",
 # real actor and their own scope action as the authority on the case's handling unit; they never write case
 # fields themselves. Each step goes through the one gate (404 / 400 / 403) and leaves a timeline event.
 
-EXTENSION_AUTHORITIES = frozenset({"cases.handle", "cases.dispatch", "mediation.intake", "mediation.handle",
-                                   "campaigns.signoff", "campaigns.run"})
+EXTENSION_AUTHORITIES = frozenset({"cases.intake", "cases.handle", "cases.dispatch", "mediation.intake",
+                                   "mediation.handle", "campaigns.signoff", "campaigns.run"})
 
 
 def _authority(authority: str) -> str:
@@ -689,7 +699,7 @@ def case_conclude(*, actor, case: Case, outcome: str, note: str = "", authority:
               *_first_response(case, actor, now)]
     case.save(update_fields=[*fields, "updated_at"])
     _event(case, actor=actor, action="conclude", now=now, from_status=before,
-           note=f"{outcome}。{note}".strip("。") if note else outcome, data={"outcome": outcome})
+           note=f"{outcome}。{note}" if note else outcome, data={"outcome": outcome})
     notify.rating_requested(case, now=now)
     return case
 
