@@ -62,7 +62,7 @@ CHOICE_LABELS = (
     gettext_noop("处置反馈"), gettext_noop("核查"), gettext_noop("核查不通过"), gettext_noop("结案"),
     gettext_noop("评价"), gettext_noop("返工"), gettext_noop("退回"), gettext_noop("上报上级"),
     gettext_noop("申请延期"), gettext_noop("批准延期"), gettext_noop("驳回延期"), gettext_noop("解除挂账"),
-    gettext_noop("合并重复"),
+    gettext_noop("合并重复"), gettext_noop("记录"), gettext_noop("转交"), gettext_noop("办结"),
 )
 # Actions whose form asks for something beyond a tap (shown folded, with their inputs).
 NEEDS_INPUT = {"dispatch", "report_back", "verify_fail", "reopen", "return", "escalate", "extension_request",

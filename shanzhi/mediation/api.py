@@ -158,6 +158,8 @@ class DisputeSerializer(serializers.ModelSerializer):
     repeat_of = serializers.SerializerMethodField(help_text="number of the earlier matter this repeats, when the "
                                                             "caller may see it; null otherwise")
     deadline_at = serializers.DateTimeField(source="case.deadline_at", allow_null=True, read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                            help_text="when the case was concluded; null while open")
     applicants = serializers.SerializerMethodField()
     respondents = serializers.SerializerMethodField()
 

@@ -3,6 +3,8 @@ agreements; it shares the case's number, timeline, deadline and escalation."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -98,7 +100,7 @@ class Dispute(models.Model):
 
     # Read from the case (one state, one timeline): when, at which level and whether on time it closed.
     @property
-    def resolved_at(self):
+    def resolved_at(self) -> dt.datetime | None:
         return self.case.closed_at if self.result else None
 
     @property
