@@ -264,3 +264,17 @@ def holders_q(action: str, field: str = "") -> Q:
         raise KeyError(f"unknown action {action!r}")
     key = f"{field}__role__in" if field else "role__in"
     return Q(**{key: sorted(ACTIONS[action])})
+
+
+def path_q(user, action: str, field: str) -> Q:
+    """Q restricting rows whose `field` holds a copy of a unit path (an audit row's `unit_path`) to the
+    user's scope for `action`; rows of no unit are not included (the caller decides about those)."""
+    prefixes = paths_for(user, action)
+    if not prefixes:
+        return Q(pk__in=[])
+    if prefixes == [""]:
+        return Q()
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(**{f"{field}__startswith": p})
+    return q

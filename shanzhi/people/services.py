@@ -19,7 +19,7 @@ from shanzhi.lib.codes import (
     normalise_phone,
 )
 from shanzhi.lib.crypto import lookup_hash
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.lib.geometry import GeometryError, check_lat_lon
 from shanzhi.org.models import Level, OrgUnit
 from shanzhi.org.services import rollup_add
@@ -37,17 +37,6 @@ from shanzhi.people.models import (
 )
 
 
-def require(actor, action: str, unit: OrgUnit) -> None:
-    """Out of scope answers like not found; in scope but not allowed is forbidden."""
-    if actor is None:
-        return
-    if scopes.may(actor, action, unit):
-        return
-    if scopes.may(actor, "people.view", unit):
-        raise PermissionDenied("您的岗位无权进行此操作")
-    raise NotFound()
-
-
 def _micro_grid(unit: OrgUnit) -> OrgUnit:
     if unit.level != Level.MICROGRID:
         raise DomainError(f"“{unit.name}”不是微网格，户必须落在微网格", fields={"micro_grid": ["必须是微网格"]})
@@ -63,7 +52,7 @@ def _household_snapshot(h: Household) -> dict:
 def household_create(*, actor, number: str, micro_grid: OrgUnit, address: str, registration: str,
                      lat: float | None = None, lon: float | None = None) -> Household:
     """Register a household in a micro-grid. Audited; rolls counts up the tree."""
-    require(actor, "people.change", micro_grid)
+    scopes.require(actor, "people.change", micro_grid)
     _micro_grid(micro_grid)
     number, address = (number or "").strip(), (address or "").strip()
     errors: dict[str, list[str]] = {}
@@ -96,7 +85,7 @@ def household_create(*, actor, number: str, micro_grid: OrgUnit, address: str, r
 def household_update(*, actor, household: Household, address: str | None = None,
                      registration: str | None = None, lat: float | None = None,
                      lon: float | None = None) -> Household:
-    require(actor, "people.change", household.micro_grid)
+    scopes.require(actor, "people.change", household.micro_grid)
     before = _household_snapshot(household)
     if address is not None:
         if not address.strip():
@@ -163,7 +152,7 @@ def resident_create(*, actor, household: Household, name: str, id_number: str, p
                     relation: str = Relation.OTHER, residence: str = Registration.REGISTERED,
                     tags: Iterable[str] = (), moved_in: dt.date | None = None) -> Resident:
     """Register a resident in a household; the ID number must be valid and not yet registered."""
-    require(actor, "people.change", household.micro_grid)
+    scopes.require(actor, "people.change", household.micro_grid)
     person = clean_person(name=name, id_number=id_number, phone=phone)
     if relation not in Relation.values:
         raise DomainError("与户主关系无效", fields={"relation": ["无效"]})
@@ -192,7 +181,7 @@ def resident_create(*, actor, household: Household, name: str, id_number: str, p
 @transaction.atomic
 def resident_update(*, actor, resident: Resident, name: str | None = None, phone: str | None = None,
                     relation: str | None = None, tags: Iterable[str] | None = None) -> Resident:
-    require(actor, "people.change", resident.household.micro_grid)
+    scopes.require(actor, "people.change", resident.household.micro_grid)
     before = {"name": resident.name, "phone": resident.phone_masked, "relation": resident.relation,
               "tags": sorted(resident.tags.values_list("code", flat=True))}
     if name is not None:
@@ -245,8 +234,8 @@ def resident_move(*, actor, resident: Resident, to_household: Household, relatio
     if resident.status != ResidentStatus.ACTIVE or resident.household is None:
         raise DomainError("只有在住居民可以迁移", fields={"status": ["状态不符"]})
     old = resident.household
-    require(actor, "people.change", old.micro_grid)
-    require(actor, "people.change", to_household.micro_grid)
+    scopes.require(actor, "people.change", old.micro_grid)
+    scopes.require_target(actor, "people.change", to_household.micro_grid, field="household", message="未找到该户")
     if to_household.pk == old.pk:
         raise DomainError("已在该户中", fields={"household": ["已在该户中"]})
     day = day or clock.today()
@@ -271,7 +260,7 @@ def resident_end(*, actor, resident: Resident, status: str, day: dt.date | None 
         raise DomainError("状态无效（迁出/死亡）", fields={"status": ["无效"]})
     if resident.status != ResidentStatus.ACTIVE:
         raise DomainError(f"该居民已是“{resident.get_status_display()}”状态", fields={"status": ["状态不符"]})
-    require(actor, "people.change", resident.household.micro_grid)
+    scopes.require(actor, "people.change", resident.household.micro_grid)
     day = day or clock.today()
     _check_after_current_stay(resident, day)
     _close_residency(resident, day, reason or ResidentStatus(status).label)
@@ -289,7 +278,7 @@ def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> st
     """Decrypt a resident's ID number or phone for someone in scope, with a reason. Audited."""
     if resident.household is None:
         raise NotFound()
-    require(actor, "people.reveal", resident.household.micro_grid)
+    scopes.require(actor, "people.reveal", resident.household.micro_grid)
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise DomainError("查看完整信息必须填写事由", fields={"reason": ["请填写事由"]})
@@ -312,7 +301,7 @@ def _capacity(ch: CentralHousehold) -> int:
 def central_household_create(*, actor, household: Household, leader: Resident,
                              capacity: int | None = None) -> CentralHousehold:
     """Make a household a party-member central household led by one of its party members."""
-    require(actor, "people.change", household.micro_grid)
+    scopes.require(actor, "people.change", household.micro_grid)
     if leader.household_id != household.pk or leader.status != ResidentStatus.ACTIVE:
         raise DomainError("中心户户长必须是该户在住成员", fields={"leader": ["必须是该户成员"]})
     if not leader.tags.filter(code="party_member").exists():
@@ -330,10 +319,11 @@ def central_household_create(*, actor, household: Household, leader: Resident,
 @transaction.atomic
 def central_household_link(*, actor, central: CentralHousehold, households: list[Household]) -> int:
     """Link households to a central household, within capacity and (by default) the same micro-grid."""
-    require(actor, "people.change", central.household.micro_grid)
+    scopes.require(actor, "people.change", central.household.micro_grid)
     same_mg = settings.SHANZHI["CENTRAL_HOUSEHOLD_SAME_MICROGRID"]
     for h in households:
-        require(actor, "people.change", h.micro_grid)
+        scopes.require_target(actor, "people.change", h.micro_grid, field="households",
+                              message=f"未找到户“{h.number}”")
         if same_mg and h.micro_grid_id != central.household.micro_grid_id:
             raise DomainError(f"户“{h.number}”与中心户不在同一微网格", fields={"households": ["不在同一微网格"]})
         if h.pk == central.household_id:
@@ -356,7 +346,7 @@ def cadre_register(*, actor, resident: Resident, village: OrgUnit, kind: str, wo
     """Register a party member or cadre with the village they live in (进村报到)."""
     if resident.household is None:
         raise NotFound()
-    require(actor, "people.change", resident.household.micro_grid)
+    scopes.require(actor, "people.change", resident.household.micro_grid)
     if village.level != Level.VILLAGE:
         raise DomainError("只能向村/社区报到", fields={"village": ["必须是村/社区"]})
     if kind not in CadreKind.values:

@@ -83,8 +83,10 @@ def test_a_move_cannot_predate_the_current_stay(county):
 
 
 def test_a_grid_worker_cannot_move_someone_into_another_grid(county):
-    with pytest.raises(NotFound):
+    # the household moved to is a target: refused as a field error, the same as a missing household
+    with pytest.raises(DomainError) as exc:
         svc.resident_move(actor=county.worker_a, resident=county.neighbour, to_household=county.household_b)
+    assert exc.value.status == 400 and exc.value.fields == {"household": ["未找到该户"]}
     county.neighbour.refresh_from_db()
     assert county.neighbour.household_id == county.household_a.pk
 
