@@ -257,6 +257,15 @@ def reaches(user, action: str, unit: OrgUnit | str) -> bool:
     return any(path.startswith(p) or p.startswith(path) for p in paths_for(user, action))
 
 
+def holders_q(action: str, field: str = "") -> Q:
+    """Q for Post rows (reached through `field`, "" for Post) whose role may do `action`: who to notify or
+    offer in a picker, without reading role lists outside this module. Scope still comes from the unit."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}")
+    key = f"{field}__role__in" if field else "role__in"
+    return Q(**{key: sorted(ACTIONS[action])})
+
+
 def path_q(user, action: str, field: str) -> Q:
     """Q restricting rows whose `field` holds a copy of a unit path (an audit row's `unit_path`) to the
     user's scope for `action`; rows of no unit are not included (the caller decides about those)."""

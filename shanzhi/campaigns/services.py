@@ -430,7 +430,9 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
 @transaction.atomic
 def visit_raise_case(*, actor, target: Target, category, description: str, kind: str = "problem",
                      idempotency_key: str | None = None, now: dt.datetime | None = None):
-    """A need found on a visit becomes a case, prefilled with the household and its place."""
+    """A need found on a visit becomes a case through the case intake, by the real actor, prefilled with the
+    household and its place; the case's report event names the campaign and target, and the latest visit
+    links to the case."""
     from shanzhi.cases.models import Channel
     from shanzhi.cases.services import case_report
 
@@ -440,7 +442,8 @@ def visit_raise_case(*, actor, target: Target, category, description: str, kind:
     case = case_report(actor=actor, kind=kind, category=category, description=description,
                        channel=Channel.NIGHT_VISIT if staff else Channel.RESIDENT,
                        household=h if staff else None, lat=None if staff else h.lat, lon=None if staff else h.lon,
-                       address=h.address, idempotency_key=idempotency_key, now=now)
+                       address=h.address, idempotency_key=idempotency_key, now=now,
+                       origin={"campaign": target.campaign_id, "target": target.pk})
     last = target.visits.order_by("-at", "-id").first()
     if last is not None and last.case_id is None:
         last.case = case

@@ -152,8 +152,7 @@ class CaseDetailSerializer(CaseSerializer):
         names = []
         for name in workflow.actions_for_status(case.status):
             api_name = "verify" if name == "verify_fail" else name
-            if api_name in API_ACTIONS and api_name not in names and services.can(
-                    user, case, workflow.TRANSITIONS[name][2]):
+            if api_name in API_ACTIONS and api_name not in names and services.may_step(user, case, name):
                 names.append(api_name)
         return names
 
@@ -288,10 +287,11 @@ def _need(d: dict, *names: str) -> None:
 
 
 def _assignee(user, pk: int) -> User:
-    found = User.objects.filter(pk=pk, kind=UserKind.STAFF, is_active=True).first()
+    """The person to dispatch to; missing answers like ineligible (the service decides eligibility)."""
+    found = User.objects.filter(pk=pk, kind=UserKind.STAFF).first()
     if found is None:
-        msg = _("未找到该工作人员")
-        raise DomainError(msg, fields={"assignee": [msg]})
+        raise DomainError(services.ASSIGNEE_REFUSED, fields={"assignee": [services.ASSIGNEE_REFUSED]},
+                          code="invalid_target")
     return found
 
 
@@ -301,10 +301,11 @@ def _unit(user, code: str) -> OrgUnit:
 
 
 def _department(pk: int) -> Department:
-    found = Department.objects.filter(pk=pk, is_active=True).first()
+    """The department to dispatch to; missing answers like out of scope (the service checks the scope)."""
+    found = Department.objects.filter(pk=pk).first()
     if found is None:
-        msg = _("未找到该部门")
-        raise DomainError(msg, fields={"department": [msg]})
+        raise DomainError(services.DEPARTMENT_REFUSED, fields={"department": [services.DEPARTMENT_REFUSED]},
+                          code="invalid_target")
     return found
 
 

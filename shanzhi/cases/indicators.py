@@ -8,8 +8,10 @@ unit, one grouped by child; medians inside those on PostgreSQL, two window queri
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import zoneinfo
 from dataclasses import dataclass, field
+from functools import reduce
 from statistics import mean
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, Substr, TruncWeek
 from django.utils import timezone
 
+from shanzhi.accounts import scopes
 from shanzhi.cases.models import Case, HandlingLevel, Status
 from shanzhi.org.models import OrgUnit
 
@@ -39,10 +42,20 @@ VILLAGE_OR_BELOW = (HandlingLevel.GRID, HandlingLevel.VILLAGE)
 TOWN_OR_BELOW = (HandlingLevel.GRID, HandlingLevel.VILLAGE, HandlingLevel.TOWN)
 
 _closed = Q(status__in=CLOSED)
+
+
+def closed_on_time_q(prefix: str = "") -> Q:
+    """The one "closed on time" expression, for cases reached through `prefix` ("case__" from a dispute).
+
+    `Case.closed_on_time` is stored at closing by `services.is_on_time` (by the deadline, never escalated
+    for lateness); both the case and the mediation indicators count with this."""
+    return Q(**{f"{prefix}status__in": CLOSED, f"{prefix}closed_on_time": True})
+
+
 COUNTS = {
     "reported": Count("id"),
     "closed": Count("id", filter=_closed),
-    "closed_on_time": Count("id", filter=_closed & Q(closed_on_time=True)),
+    "closed_on_time": Count("id", filter=closed_on_time_q()),
     "reworked": Count("id", filter=Q(reopen_count__gt=0)),
     "rework_base": Count("id", filter=_closed | Q(reopen_count__gt=0)),
     "rated": Count("id", filter=Q(satisfied__isnull=False)),
@@ -146,7 +159,7 @@ def cases_in(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> QuerySet[Ca
     if unit.parent_id is None:
         return qs  # the county: every case
     # The subtree's unit ids as an indexed subquery: no join of the tree for every case.
-    return qs.filter(unit_id__in=OrgUnit.objects.filter(unit.subtree_q()).values("id"))
+    return qs.filter(unit_id__in=OrgUnit.objects.filter(scopes.subtree_q(unit)).values("id"))
 
 
 def _on_postgres() -> bool:
@@ -248,10 +261,8 @@ def children_indicators(unit: OrgUnit, children: list[OrgUnit], start: dt.dateti
 
 
 def _paths_q(paths: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= Q(unit__path__startswith=p)
-    return q
+    return Q(unit_id__in=OrgUnit.objects.filter(
+        reduce(operator.or_, (scopes.subtree_q(p) for p in paths), Q(pk__in=[]))).values("id"))
 
 
 def report_for(unit: OrgUnit, children: list[OrgUnit], start: dt.datetime, end: dt.datetime) -> Report:

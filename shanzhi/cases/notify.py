@@ -9,12 +9,11 @@ import datetime as dt
 
 from django.db import transaction
 
+from shanzhi.accounts import scopes
 from shanzhi.accounts.sms import send_sms
 from shanzhi.cases.models import Case, Notification
 from shanzhi.lib import crypto
-from shanzhi.org.models import Post, Role
-
-HANDLER_ROLES = (Role.GRID_WORKER, Role.GRID_HEAD, Role.VILLAGE_CADRE, Role.TOWN_STAFF, Role.COUNTY_ADMIN)
+from shanzhi.org.models import Post
 
 
 def handler_user_ids(case: Case) -> list[int]:
@@ -25,7 +24,7 @@ def handler_user_ids(case: Case) -> list[int]:
     if case.department_id:
         posts = posts.filter(department_id=case.department_id)
     else:
-        posts = posts.filter(unit_id=case.handling_unit_id, role__in=HANDLER_ROLES)
+        posts = posts.filter(scopes.holders_q("cases.handle"), unit_id=case.handling_unit_id)
     return sorted(set(posts.values_list("user_id", flat=True)))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.db.models import Q, QuerySet
 
 from shanzhi.accounts import scopes
 from shanzhi.cases.models import OPEN_STATUSES, Case, Status
 from shanzhi.lib.errors import NotFound
-from shanzhi.org.models import Level, OrgUnit
+from shanzhi.org.models import Department, Level, OrgUnit, Post
 
 
 def case_list_for(*, user) -> QuerySet[Case]:
@@ -43,6 +46,37 @@ def case_get_for(*, user, number_or_id) -> Case:
         raise NotFound("未找到该诉求") from None
 
 
+def case_visible(*, user, case: Case) -> bool:
+    """May `user` see `case` at all (the 404 line of the gate). Cost: one query."""
+    if user is None:
+        return True
+    return case_list_for(user=user).filter(pk=case.pk).exists()
+
+
+def dispatch_departments_for(*, user) -> QuerySet[Department]:
+    """Departments a user may dispatch cases to: active ones of units in their dispatch scope. One query.
+    The dispatch service refuses any other (scopes.require_target), so page and API agree."""
+    return (Department.objects.filter(scopes.unit_ids_q(user, "cases.dispatch", "unit"), is_active=True)
+            .select_related("unit").order_by("code"))
+
+
+def dispatch_people_for(*, user, units: list[OrgUnit]) -> QuerySet[Post]:
+    """Current posts of active staff who may handle cases, at units under `units` and in the user's
+    dispatch scope (those services.assignee_eligible accepts). One query."""
+    under = reduce(operator.or_, (scopes.subtree_q(u) for u in units), Q(pk__in=[]))
+    unit_ids = OrgUnit.objects.filter(under).filter(scopes.scope_q(user, "cases.dispatch")).values("id")
+    return (Post.objects.filter(Post.current_q(), scopes.holders_q("cases.handle"), unit_id__in=unit_ids,
+                                user__isnull=False, user__is_active=True)
+            .select_related("unit", "user").order_by("unit__path", "role", "id"))
+
+
+def dispatch_units_for(*, user, units: list[OrgUnit]) -> QuerySet[OrgUnit]:
+    """Towns, villages and grids strictly below `units` in the user's dispatch scope. One query."""
+    below = reduce(operator.or_, (scopes.subtree_q(u) & ~Q(pk=u.pk) for u in units), Q(pk__in=[]))
+    return (OrgUnit.objects.filter(below, scopes.scope_q(user, "cases.dispatch"), is_active=True,
+                                   level__in=[Level.TOWN, Level.VILLAGE, Level.GRID]).order_by("path"))
+
+
 def queue_for(*, user, status: str = "", overdue: bool = False, category: str = "", unit=None, now=None):
     """A handler's queue: open cases they may act on, soonest deadline first."""
     from shanzhi.lib import clock
@@ -59,7 +93,7 @@ def queue_for(*, user, status: str = "", overdue: bool = False, category: str = 
     if category:
         qs = qs.filter(Q(category__code=category) | Q(category__parent__code=category))
     if unit is not None:
-        qs = qs.filter(unit.subtree_q("unit"))
+        qs = qs.filter(scopes.subtree_q(unit, "unit"))
     return qs.select_related("category", "unit", "handling_unit", "assignee").order_by("deadline_at", "id")
 
 
@@ -74,7 +108,7 @@ def resident_village(user) -> OrgUnit | None:
 
 def village_public(*, village) -> QuerySet[Case]:
     """Non-private cases placed in a village: what its residents' feed shows (void and duplicates left out)."""
-    return (Case.objects.filter(village.subtree_q("unit"), is_public=True)
+    return (Case.objects.filter(scopes.subtree_q(village, "unit"), is_public=True)
             .exclude(status__in=[Status.VOID, Status.DUPLICATE]))
 
 

@@ -3,6 +3,7 @@ with a timeline event and an audit row; notifications are written in the same tr
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ from shanzhi.cases.deadlines import deadline_for
 from shanzhi.cases.images import store_images, validate_images
 from shanzhi.cases.models import (
     LEVEL_ORDER,
+    OPEN_STATUSES,
     ApiKey,
     Case,
     CaseNumber,
@@ -43,41 +45,45 @@ STAFF_CHANNELS = (Channel.PATROL, Channel.HOTLINE, Channel.WALK_IN, Channel.NIGH
 
 # ---- permissions -------------------------------------------------------------------------------
 
-def can(actor, case: Case, perm: str) -> bool:
-    """May `actor` do a `perm` step on `case` (the one check for every step)."""
-    if actor is None:
-        return True  # the system: sweeps and Open311 intake
+def _granted(actor, case: Case, perm: str) -> bool:
+    """Object-level grants of a step: the reporter rates; the assignee and the case's department handle."""
     if perm == "reporter":
         return case.reporter_id is not None and case.reporter_id == actor.pk
     if perm == "cases.handle":
-        if case.assignee_id == actor.pk:
-            return True
-        if scopes.may_department(actor, case.department_id, case.unit):
-            return True
-    return scopes.may(actor, perm, case.handling_unit)
+        return case.assignee_id == actor.pk or scopes.may_department(actor, case.department_id, case.unit)
+    return False
+
+
+def may_step(actor, case: Case, action: str, *, authority: str | None = None) -> bool:
+    """May `actor` take `action` on `case` (state aside)? For buttons; the gate asks the same question.
+
+    `authority` replaces the step's own scope action for extension steps driven by another module
+    (e.g. "mediation.handle" for a mediator concluding a dispute's case)."""
+    if actor is None:
+        return True  # the system: sweeps and Open311 intake
+    perm = authority or workflow.permission(action)
+    if _granted(actor, case, perm):
+        return True
+    return perm != "reporter" and scopes.may(actor, perm, case.handling_unit)
 
 
 def can_view(actor, case: Case) -> bool:
-    from shanzhi.cases.selectors import case_list_for
+    from shanzhi.cases.selectors import case_visible
 
-    return case_list_for(user=actor).filter(pk=case.pk).exists()
-
-
-def _gate(actor, case: Case, action: str) -> None:
-    """Check in the order that leaks nothing: visible at all (404), allowed now (400), allowed to you (403)."""
-    perm = workflow.TRANSITIONS[action][2]
-    if actor is not None and not can(actor, case, perm) and not can_view(actor, case):
-        raise NotFound("未找到该诉求")
-    workflow.check(action, case.status)
-    _require(actor, case, perm)
+    return case_visible(user=actor, case=case)
 
 
-def _require(actor, case: Case, perm: str) -> None:
-    if can(actor, case, perm):
+def _gate(actor, case: Case, action: str, *, authority: str | None = None) -> None:
+    """The one gate for a step on a case: not visible 404, not allowed from this status 400, not yours 403."""
+    if actor is None:
+        workflow.check(action, case.status)
         return
-    if actor is not None and can_view(actor, case):
-        raise PermissionDenied("您无权对该诉求执行此操作")
-    raise NotFound("未找到该诉求")
+    allowed = may_step(actor, case, action, authority=authority)
+    perm = authority or workflow.permission(action)
+    scopes.require(actor, "cases.view" if perm == "reporter" else perm,
+                   None if perm == "reporter" else case.handling_unit, what="该诉求",
+                   granted=allowed, visible=allowed or can_view(actor, case),
+                   state=lambda: workflow.check(action, case.status))
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -142,10 +148,15 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
                 priority: str = Priority.NORMAL, anonymous: bool = False, is_public: bool = True,
                 reporter_name: str = "", reporter_phone: str = "", household=None,
                 photos: Sequence = (), idempotency_key: str | None = None,
-                api_key: ApiKey | None = None, now: dt.datetime | None = None) -> Case:
+                api_key: ApiKey | None = None, origin: dict | None = None,
+                handling_unit: OrgUnit | None = None, authority: str = "cases.intake",
+                now: dt.datetime | None = None) -> Case:
     """Raise a case from any channel, route it, set its deadline and notify the handler.
 
-    A repeated idempotency key from the same reporter returns the case already made.
+    A repeated idempotency key from the same reporter returns the case already made. `origin` links the
+    case back to what raised it (e.g. {"campaign": 3, "target": 41} for a need found on a visit), kept on
+    the report event of the timeline. `handling_unit` places the case with the window that takes it in
+    (a mediation centre) instead of the routed unit; it must lie in the actor's scope for `authority`.
     """
     key = (idempotency_key or "").strip()[:64] or None
     if key:
@@ -214,6 +225,13 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
     r = route(category=category, lat=lat, lon=lon, household_unit=household_unit)
     if r.unit is None:
         raise DomainError("系统尚未配置县级单位")
+    if handling_unit is not None:
+        if handling_unit.level not in UNIT_LEVEL_TO_LEVEL:
+            raise DomainError("受理单位无效", fields={"unit": ["受理单位无效"]})
+        scopes.require_target(actor, _authority(authority), handling_unit, field="unit",
+                              message="该事项的受理单位不在您的受理范围")
+        r = dataclasses.replace(r, handling_unit=handling_unit, level=UNIT_LEVEL_TO_LEVEL[handling_unit.level],
+                                assignee_id=None)
     reporter = actor if channel in (Channel.RESIDENT,) else None
     if channel == Channel.RESIDENT and not reporter_name:
         reporter_name = getattr(actor, "display_name", "") or ""
@@ -240,7 +258,8 @@ def case_report(*, actor, kind: str, category: Category, description: str, chann
     if reporter is not None:
         case.followers.add(reporter)
     ev = _event(case, actor=actor, action="report", now=now, note="",
-                data={"channel": channel, "triage": r.triage, "handling_unit": r.handling_unit.code})
+                data={"channel": channel, "triage": r.triage, "handling_unit": r.handling_unit.code,
+                      **({"origin": dict(origin)} if origin else {})})
     store_images(images, case=case, event=ev, now=now)
     notify.case_assigned(case, now=now)
     return case
@@ -254,6 +273,22 @@ def case_accept(*, actor, case: Case, note: str = "", now: dt.datetime | None = 
     return case
 
 
+ASSIGNEE_REFUSED = "该人员不在本单位或您的派遣范围内，不能派遣"
+DEPARTMENT_REFUSED = "不能派遣到该部门：只能派遣到您所辖单位的部门"
+
+
+def assignee_eligible(actor, case: Case, person) -> bool:
+    """May `actor` give `case` to `person`: an active staff member holding a post that may handle cases at
+    a unit under the case's handling unit, that unit also in the actor's dispatch scope."""
+    if person is None or not person.is_active:
+        return False
+    base = case.handling_unit.path
+    for path in scopes.paths_for(person, "cases.handle"):
+        if path.startswith(base) and (actor is None or scopes.may(actor, "cases.dispatch", path)):
+            return True
+    return False
+
+
 @transaction.atomic
 def case_dispatch(*, actor, case: Case, assignee=None, unit: OrgUnit | None = None,
                   department: Department | None = None, note: str = "", now: dt.datetime | None = None) -> Case:
@@ -264,13 +299,8 @@ def case_dispatch(*, actor, case: Case, assignee=None, unit: OrgUnit | None = No
     _gate(actor, case, "dispatch")
     data: dict = {}
     if assignee is not None:
-        target_unit = unit or case.handling_unit
-        if not (scopes.may(assignee, "cases.handle", case.handling_unit)
-                or any(scopes.may(assignee, "cases.handle", u)
-                       for u in OrgUnit.objects.filter(case.handling_unit.subtree_q()).filter(
-                           level__in=[Level.GRID, Level.VILLAGE, Level.TOWN]))
-                or scopes.may(assignee, "cases.handle", target_unit)):
-            raise DomainError("该人员不在本单位，不能派遣", fields={"assignee": ["不在本单位"]})
+        if not assignee_eligible(actor, case, assignee):
+            raise DomainError(ASSIGNEE_REFUSED, fields={"assignee": [ASSIGNEE_REFUSED]}, code="invalid_target")
         case.assignee, case.department = assignee, None
         data["assignee"] = str(assignee)
     elif unit is not None:
@@ -281,6 +311,8 @@ def case_dispatch(*, actor, case: Case, assignee=None, unit: OrgUnit | None = No
         case.department = None
         data["unit"] = unit.code
     else:
+        scopes.require_target(actor, "cases.dispatch", department.unit if department.is_active else None,
+                              field="department", message=DEPARTMENT_REFUSED)
         case.department, case.assignee = department, None
         data["department"] = department.name
     _step(case, actor=actor, action="dispatch", note=note, data=data, now=now,
@@ -328,7 +360,7 @@ def case_close(*, actor, case: Case, note: str = "", now: dt.datetime | None = N
     now = now or clock.now()
     case.closed_at = now
     case.closed_level = case.handling_level
-    case.closed_on_time = case.deadline_at is None or (now <= case.deadline_at and not case.overdue_escalated_level)
+    case.closed_on_time = is_on_time(case, now)
     _step(case, actor=actor, action="close", note=note, now=now,
           save_fields=["closed_at", "closed_level", "closed_on_time"])
     notify.rating_requested(case, now=now)
@@ -418,6 +450,39 @@ def escalate(case: Case, *, actor, note: str, now: dt.datetime, automatic: bool 
     _event(case, actor=actor, action="escalate", now=now, from_status=before, note=note,
            data={"from": old, "to": parent.code, "automatic": automatic})
     notify.case_assigned(case, now=now, escalated=True)
+
+
+# ---- the deadline sweep's writes (the system: actor None) ----------------------------------------
+
+@transaction.atomic
+def case_warn_deadline(*, case: Case, now: dt.datetime) -> bool:
+    """Warn the handlers once per deadline that it is near (80% of the time used); audited. Returns
+    whether it warned (False when already warned for this deadline, so a re-run changes nothing)."""
+    case = Case.objects.select_for_update().select_related("category", "handling_unit").get(pk=case.pk)
+    if case.warned_for == case.deadline_at or case.deadline_at is None or case.status not in OPEN_STATUSES:
+        return False
+    case.warned_for = case.deadline_at
+    case.save(update_fields=["warned_for"])
+    notify.overdue_warning(case, now=now)
+    audit_record(actor=None, action="cases.warn", obj=case, unit_path=case.handling_unit.path,
+                 after={"deadline_at": case.deadline_at.isoformat()})
+    return True
+
+
+@transaction.atomic
+def case_escalate_overdue(*, case: Case, now: dt.datetime, statuses: Sequence[str]) -> bool:
+    """Escalate an overdue case one level, once per level (an event and an audit row, by the system).
+    Returns False when there is nothing to do (already escalated to this level, at the county, or no
+    longer in one of `statuses`)."""
+    case = Case.objects.select_for_update().select_related("category", "handling_unit").get(pk=case.pk)
+    if case.overdue_escalated_level and case.overdue_escalated_level == case.handling_level:
+        return False
+    if case.status not in statuses or case.handling_level == HandlingLevel.COUNTY:
+        return False
+    if case.deadline_at is None or case.deadline_at > now:
+        return False
+    escalate(case, actor=None, note="超期自动上报", now=now, automatic=True)
+    return True
 
 
 @transaction.atomic
@@ -514,6 +579,128 @@ def case_mark_duplicate(*, actor, case: Case, original: Case, note: str = "",
     original.followers.add(*case.followers.all())
     if case.reporter_id:
         original.followers.add(case.reporter_id)
+    return case
+
+
+# ---- extension steps -----------------------------------------------------------------------------
+#
+# Other modules (mediation, campaigns, councils, volunteers...) extend a case through these steps, with the
+# real actor and their own scope action as the authority on the case's handling unit; they never write case
+# fields themselves. Each step goes through the one gate (404 / 400 / 403) and leaves a timeline event.
+
+EXTENSION_AUTHORITIES = frozenset({"cases.intake", "cases.handle", "cases.dispatch", "mediation.intake",
+                                   "mediation.handle", "campaigns.signoff", "campaigns.run"})
+
+
+def _authority(authority: str) -> str:
+    if authority not in EXTENSION_AUTHORITIES:
+        raise ValueError(f"not an authority for extension steps: {authority!r}")
+    return authority
+
+
+def _first_response(case: Case, actor, now: dt.datetime) -> list[str]:
+    """A staff actor's first step on a case is its first response."""
+    if case.first_response_at is None and actor is not None and not _is_reporter(actor, case):
+        case.first_response_at = now
+        return ["first_response_at"]
+    return []
+
+
+def is_on_time(case: Case, at: dt.datetime) -> bool:
+    """The one rule for "closed on time": by the deadline, and never escalated for lateness."""
+    return case.deadline_at is None or (at <= case.deadline_at and not case.overdue_escalated_level)
+
+
+@transaction.atomic
+def case_annotate(*, actor, case: Case, note: str, authority: str = "cases.handle", data: dict | None = None,
+                  public: bool = False, take_up: bool = False, now: dt.datetime | None = None) -> Event:
+    """Add an entry to the case's timeline in any state (a session booked, a finding), by the real actor.
+
+    The first staff entry is the case's first response; `take_up` also accepts a case still reported
+    (the centre has taken it up)."""
+    _gate(actor, case, "annotate", authority=_authority(authority))
+    note = _need(note, "记录内容")
+    now = now or clock.now()
+    fields = _first_response(case, actor, now)
+    before = case.status
+    if take_up and case.status == Status.REPORTED and actor is not None:
+        case.status = Status.ACCEPTED
+        fields.append("status")
+    if fields:
+        case.save(update_fields=[*fields, "updated_at"])
+    return _event(case, actor=actor, action="annotate", now=now, note=note, data=data, public=public,
+                  from_status=before if before != case.status else "")
+
+
+@transaction.atomic
+def case_transfer(*, actor, case: Case, unit: OrgUnit | None = None, department: Department | None = None,
+                  note: str, authority: str = "cases.dispatch", escalation: bool = False,
+                  now: dt.datetime | None = None) -> Case:
+    """Give the case a new handling unit and/or department, with an event and a notice to the new handlers.
+
+    The gate checks the actor on the case (with `authority`) and on each target: a unit or department in
+    the actor's scope for `authority`, or a unit above the case's current one (an escalation); otherwise a
+    400 naming the field. Not allowed once handled or verified. `escalation` counts it as one."""
+    authority = _authority(authority)
+    if unit is None and department is None:
+        raise DomainError("请指定转交的单位或部门", fields={"unit": ["请指定转交的单位或部门"]})
+    _gate(actor, case, "transfer", authority=authority)
+    note = _need(note, "转交原因")
+    data: dict = {"escalation": escalation}
+    if unit is not None:
+        upward = unit.pk != case.handling_unit_id and case.handling_unit.path.startswith(unit.path)
+        if unit.level not in UNIT_LEVEL_TO_LEVEL or not unit.is_active:
+            raise DomainError("只能转交给县、镇街、村社或网格", fields={"unit": ["单位无效"]})
+        if not upward:
+            scopes.require_target(actor, authority, unit, field="unit", message="不能转交到该单位")
+    if department is not None:
+        scopes.require_target(actor, authority, department.unit if department.is_active else None,
+                              field="department", message="不能转交到该部门")
+    now = now or clock.now()
+    before = case.status
+    if unit is not None and unit.pk != case.handling_unit_id:
+        data.update({"from": case.handling_unit.code, "to": unit.code})
+        case.handling_unit, case.handling_level = unit, UNIT_LEVEL_TO_LEVEL[unit.level]
+        case.assignee = None
+        if case.status in (Status.DISPATCHED, Status.HANDLING):
+            case.status = Status.ACCEPTED  # the new unit takes it up afresh
+        if department is None:
+            case.department = None
+    if department is not None:
+        case.department, case.assignee = department, None
+        data["department"] = department.name
+    if escalation:
+        case.escalations += 1
+    fields = ["handling_unit", "handling_level", "assignee", "department", "status", "escalations",
+              *_first_response(case, actor, now)]
+    case.save(update_fields=[*fields, "updated_at"])
+    _event(case, actor=actor, action="transfer", now=now, note=note, data=data, public=False,
+           from_status=before if before != case.status else "")
+    notify.case_assigned(case, now=now, escalated=escalation)
+    return case
+
+
+@transaction.atomic
+def case_conclude(*, actor, case: Case, outcome: str, note: str = "", authority: str = "cases.handle",
+                  now: dt.datetime | None = None) -> Case:
+    """Close an open case at once with an outcome (e.g. a mediation's result), by the real actor.
+
+    Records the closing level and whether it closed on time (`is_on_time`), and asks the reporter to rate."""
+    _gate(actor, case, "conclude", authority=_authority(authority))
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise DomainError("请填写办结结果", fields={"outcome": ["请填写办结结果"]})
+    now = now or clock.now()
+    before = case.status
+    case.status = Status.CLOSED
+    case.handled_at = case.handled_at or now
+    case.closed_at, case.closed_level, case.closed_on_time = now, case.handling_level, is_on_time(case, now)
+    fields = ["status", "handled_at", "closed_at", "closed_level", "closed_on_time",
+              *_first_response(case, actor, now)]
+    case.save(update_fields=[*fields, "updated_at"])
+    _event(case, actor=actor, action="conclude", now=now, from_status=before,
+           note=f"{outcome}。{note}" if note else outcome, data={"outcome": outcome})
+    notify.rating_requested(case, now=now)
     return case
 
 

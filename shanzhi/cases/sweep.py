@@ -9,11 +9,10 @@ import datetime as dt
 import logging
 import threading
 
-from django.db import transaction
+from django.db.models import F
 
-from shanzhi.cases import notify
 from shanzhi.cases.models import OPEN_STATUSES, Case, HandlingLevel, Status
-from shanzhi.cases.services import escalate
+from shanzhi.cases.services import case_escalate_overdue, case_warn_deadline
 from shanzhi.lib import clock
 
 log = logging.getLogger(__name__)
@@ -21,38 +20,19 @@ SWEEPABLE = [s for s in OPEN_STATUSES if s not in (Status.HANDLED, Status.VERIFI
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """Warn cases past their warning time once; escalate overdue ones one level, once per level."""
+    """Warn cases past their warning time once; escalate overdue ones one level, once per level.
+    Every write goes through a service and is audited (actor None: the system)."""
     now = now or clock.now()
     warned = escalated = 0
     to_warn = Case.objects.filter(status__in=SWEEPABLE, warn_at__lte=now, deadline_at__gt=now).exclude(
-        warned_for=models_F("deadline_at"))
-    for case_id in list(to_warn.values_list("id", flat=True)[:5000]):
-        with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("category").get(pk=case_id)
-            if case.warned_for == case.deadline_at:
-                continue
-            case.warned_for = case.deadline_at
-            case.save(update_fields=["warned_for"])
-            notify.overdue_warning(case, now=now)
-            warned += 1
+        warned_for=F("deadline_at"))
+    for case in list(to_warn.only("id")[:5000]):
+        warned += case_warn_deadline(case=case, now=now)
     overdue = (Case.objects.filter(status__in=SWEEPABLE, deadline_at__lte=now)
                .exclude(handling_level=HandlingLevel.COUNTY))
-    for case_id in list(overdue.values_list("id", flat=True)[:5000]):
-        with transaction.atomic():
-            case = Case.objects.select_for_update().select_related("category", "handling_unit").get(pk=case_id)
-            if case.overdue_escalated_level and case.overdue_escalated_level == case.handling_level:
-                continue  # already escalated to this level for being late
-            if case.status not in SWEEPABLE or case.handling_level == HandlingLevel.COUNTY:
-                continue
-            escalate(case, actor=None, note="超期自动上报", now=now, automatic=True)
-            escalated += 1
+    for case in list(overdue.only("id")[:5000]):
+        escalated += case_escalate_overdue(case=case, now=now, statuses=SWEEPABLE)
     return {"warned": warned, "escalated": escalated}
-
-
-def models_F(name: str):
-    from django.db.models import F
-
-    return F(name)
 
 
 class SweepThread(threading.Thread):

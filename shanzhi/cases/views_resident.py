@@ -344,7 +344,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
 
 def _rate_refusal(user, case: Case) -> tuple[str, int] | None:
     """Why this user cannot rate this case now (message, HTTP status), using the service's own checks."""
-    if not services.can(user, case, workflow.TRANSITIONS["rate"][2]):
+    if not services.may_step(user, case, "rate"):
         return gettext("只有提交该诉求的居民可以评价。"), 403
     if case.status not in workflow.allowed_from("rate"):
         return gettext("只有已结案的诉求可以评价（当前状态：%(status)s）。") % {

@@ -2,7 +2,8 @@
 case detail with one-tap actions, extension approvals, hotline and patrol intake, and the inbox.
 
 Views are thin: reads through shanzhi.cases.selectors, every write through shanzhi.cases.services,
-every permission through services.can / can_view and shanzhi.accounts.scopes. Out of scope is 404.
+every permission through the services' gate (services.may_step for which buttons to show). Out of scope
+is 404.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
-from shanzhi.org.models import Level, OrgUnit, Post, Role
+from shanzhi.org.models import Department, Level, OrgUnit
 
 PER_PAGE = 50
 MAX_TARGETS = 500  # options per group in a dispatch list; a county has far fewer grids per town
@@ -61,14 +62,13 @@ CHOICE_LABELS = (
     gettext_noop("处置反馈"), gettext_noop("核查"), gettext_noop("核查不通过"), gettext_noop("结案"),
     gettext_noop("评价"), gettext_noop("返工"), gettext_noop("退回"), gettext_noop("上报上级"),
     gettext_noop("申请延期"), gettext_noop("批准延期"), gettext_noop("驳回延期"), gettext_noop("解除挂账"),
-    gettext_noop("合并重复"),
+    gettext_noop("合并重复"), gettext_noop("记录"), gettext_noop("转交"), gettext_noop("办结"),
 )
 # Actions whose form asks for something beyond a tap (shown folded, with their inputs).
 NEEDS_INPUT = {"dispatch", "report_back", "verify_fail", "reopen", "return", "escalate", "extension_request",
                "supervise", "park", "void", "duplicate"}
 EVENT_LABELS = {"report": gettext_noop("上报"), **{a: t[3] for a, t in workflow.TRANSITIONS.items()}}
-STAFF_ACTIONS = [a for a in workflow.TRANSITIONS if a != "rate"]
-DISPATCH_ROLES = (Role.GRID_WORKER, Role.GRID_HEAD, Role.VILLAGE_CADRE, Role.TOWN_STAFF)
+STAFF_ACTIONS = [a for a in workflow.LOOP_ACTIONS if a != "rate"]
 
 
 # ---- plumbing ----------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def _list_queryset(user, form: ListFilterForm, now: dt.datetime):
     if f.get("category"):
         qs = qs.filter(Q(category__code=f["category"]) | Q(category__parent__code=f["category"]))
     if unit is not None:
-        qs = qs.filter(unit.subtree_q("unit") | unit.subtree_q("handling_unit"))
+        qs = qs.filter(scopes.subtree_q(unit, "unit") | scopes.subtree_q(unit, "handling_unit"))
     if f.get("supervision") == "any":
         qs = qs.exclude(supervision="")
     elif f.get("supervision"):
@@ -172,54 +172,43 @@ def _list_queryset(user, form: ListFilterForm, now: dt.datetime):
 
 
 def dispatch_targets(user, units: list[OrgUnit]) -> dict[str, list[tuple[str, str]]]:
-    """People (grid workers and cadres of units below), child units and departments a user may
-    dispatch to under `units`. Cost: three queries."""
+    """People, child units and departments a user may dispatch to under `units` (the service checks each
+    again: services.assignee_eligible, scopes.require_target). Cost: three queries."""
     if not units:
         return {"people": [], "units": [], "departments": []}
-    under = Q()
-    for u in units:
-        under |= u.subtree_q("unit")
-    in_scope = scopes.scope_q(user, "cases.dispatch", "unit")
-    posts = (Post.objects.filter(Post.current_q(), under, in_scope, role__in=DISPATCH_ROLES, user__isnull=False,
-                                 user__is_active=True)
-             .select_related("unit").order_by("unit__path", "role", "id")[:MAX_TARGETS])
+    rows = selectors.dispatch_people_for(user=user, units=units)[:MAX_TARGETS]
     people, seen = [], set()
-    for p in posts:
+    for p in rows:
         if p.user_id not in seen:
             seen.add(p.user_id)
             people.append((f"user:{p.user_id}", f"{p.unit.name} · {p.get_role_display()} · {p.holder_name}"))
-    sub = Q()
-    for u in units:
-        sub |= u.subtree_q() & ~Q(pk=u.pk)
-    unit_rows = (OrgUnit.objects.filter(sub, scopes.scope_q(user, "cases.dispatch"), is_active=True,
-                                        level__in=[Level.TOWN, Level.VILLAGE, Level.GRID])
-                 .order_by("path").values_list("code", "name", "level")[:MAX_TARGETS])
-    depts = org_selectors.department_list_for(user=user)[:MAX_TARGETS]
+    unit_rows = selectors.dispatch_units_for(user=user, units=units).values_list("code", "name", "level")
+    depts = selectors.dispatch_departments_for(user=user)[:MAX_TARGETS]
     return {
         "people": people,
-        "units": [(f"unit:{code}", f"{name}（{Level(level).label}）") for code, name, level in unit_rows],
+        "units": [(f"unit:{code}", f"{name}（{Level(level).label}）") for code, name, level in unit_rows[:MAX_TARGETS]],
         "departments": [(f"dept:{d.pk}", f"{d.unit.name} · {d.name}") for d in depts],
     }
 
 
 def parse_target(user, value: str) -> dict:
-    """'user:ID', 'unit:CODE' or 'dept:ID' -> keyword arguments of case_dispatch."""
+    """'user:ID', 'unit:CODE' or 'dept:ID' -> keyword arguments of case_dispatch (which checks the target)."""
     kind, _sep, key = (value or "").partition(":")
     bad = DomainError(_("请选择派遣对象"), fields={"target": [_("请选择派遣对象")]})
-    if kind == "user" and key.isdigit():
-        person = User.objects.filter(pk=int(key), is_active=True).first()
+    if kind == "user" and key.isdigit() and len(key) < 12:
+        person = User.objects.filter(pk=int(key)).first()
         if person is None:
-            raise bad
+            raise DomainError(svc.ASSIGNEE_REFUSED, fields={"target": [svc.ASSIGNEE_REFUSED]})
         return {"assignee": person}
     if kind == "unit" and key:
         try:
             return {"unit": org_selectors.orgunit_get_for(user=user, code=key, action="cases.dispatch")}
         except NotFound:
             raise bad from None
-    if kind == "dept" and key.isdigit():
-        dept = org_selectors.department_list_for(user=user).filter(pk=int(key)).first()
+    if kind == "dept" and key.isdigit() and len(key) < 12:
+        dept = Department.objects.filter(pk=int(key)).first()
         if dept is None:
-            raise bad
+            raise DomainError(svc.DEPARTMENT_REFUSED, fields={"target": [svc.DEPARTMENT_REFUSED]})
         return {"department": dept}
     raise bad
 
@@ -306,7 +295,7 @@ def visible_actions(user, case: Case) -> list[str]:
             continue
         if action == "escalate" and case.handling_level == HandlingLevel.COUNTY:
             continue
-        if svc.can(user, case, workflow.TRANSITIONS[action][2]):
+        if svc.may_step(user, case, action):
             out.append(action)
     return out
 

@@ -28,11 +28,29 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None, str, str]] = {
     "unpark": ((S.PARKED,), S.ACCEPTED, "cases.dispatch", "解除挂账"),
     "void": ((S.REPORTED, S.ACCEPTED), S.VOID, "cases.dispatch", "作废"),
     "duplicate": ((S.REPORTED, S.ACCEPTED, S.DISPATCHED), S.DUPLICATE, "cases.dispatch", "合并重复"),
+    # Extension steps other modules drive (mediation, campaigns, councils...) with their own action as the
+    # authority on the handling unit (see services.case_annotate / case_transfer / case_conclude).
+    "annotate": (tuple(S), None, "cases.handle", "记录"),
+    "transfer": (_ACTIVE, None, "cases.handle", "转交"),
+    "conclude": (OPEN_STATUSES, S.CLOSED, "cases.handle", "办结"),
 }
+
+# Steps of the loop itself (buttons on the case page, API actions); the rest are extension steps.
+EXTENSION_STEPS = ("annotate", "transfer", "conclude")
+LOOP_ACTIONS = tuple(a for a in TRANSITIONS if a not in EXTENSION_STEPS)
 
 
 def allowed_from(action: str) -> tuple[str, ...]:
     return TRANSITIONS[action][0]
+
+
+def permission(action: str) -> str:
+    """The scope action a step needs on the handling unit ("reporter": only the case's reporter)."""
+    return TRANSITIONS[action][2]
+
+
+def label(action: str) -> str:
+    return TRANSITIONS[action][3]
 
 
 def check(action: str, status: str) -> None:
@@ -46,4 +64,5 @@ def check(action: str, status: str) -> None:
 
 
 def actions_for_status(status: str) -> list[str]:
-    return [a for a, (allowed, *_rest) in TRANSITIONS.items() if status in allowed]
+    """The loop's steps allowed from `status` (extension steps are not buttons)."""
+    return [a for a in LOOP_ACTIONS if status in TRANSITIONS[a][0]]

@@ -1,6 +1,6 @@
 """REST endpoints of disputes (矛盾纠纷): list, show, register at the window, and every step after.
 
-Thin: a dispute is read through its case (shanzhi.cases.selectors.case_list_for: out of scope answers
+Thin: disputes are read through shanzhi.mediation.selectors (through their cases: out of scope answers
 404, like a missing one); writes go through shanzhi.mediation.services, which decide who may act.
 Parties' ID numbers and phones are only ever shown masked. Staff only (token or session).
 """
@@ -24,9 +24,8 @@ from rest_framework.response import Response
 from shanzhi.accounts import scopes
 from shanzhi.accounts.api import ErrorSerializer, error_responses
 from shanzhi.accounts.models import User, UserKind
-from shanzhi.cases.selectors import case_list_for
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
-from shanzhi.mediation import services
+from shanzhi.mediation import selectors, services
 from shanzhi.mediation.document import agreement_docx
 from shanzhi.mediation.models import (
     RESOLVED,
@@ -156,8 +155,11 @@ class DisputeSerializer(serializers.ModelSerializer):
     centre_name = serializers.CharField(source="centre.name", read_only=True)
     team = serializers.IntegerField(source="team_id", allow_null=True, read_only=True)
     team_name = serializers.CharField(source="team.name", allow_null=True, default=None, read_only=True)
-    repeat_of = serializers.CharField(source="repeat_of.case.number", allow_null=True, default=None, read_only=True)
+    repeat_of = serializers.SerializerMethodField(help_text="number of the earlier matter this repeats, when the "
+                                                            "caller may see it; null otherwise")
     deadline_at = serializers.DateTimeField(source="case.deadline_at", allow_null=True, read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                            help_text="when the case was concluded; null while open")
     applicants = serializers.SerializerMethodField()
     respondents = serializers.SerializerMethodField()
 
@@ -166,6 +168,15 @@ class DisputeSerializer(serializers.ModelSerializer):
         fields = ["number", "kind", "type", "type_name", "summary", "status", "status_label", "result", "centre",
                   "centre_name", "team", "team_name", "escalations", "repeat_of", "registered_at", "deadline_at",
                   "resolved_at", "applicants", "respondents"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_repeat_of(self, d: Dispute) -> str | None:
+        if not d.repeat_of_id:
+            return None
+        visible = getattr(d, "repeat_visible", None)
+        if visible is None:
+            visible = bool(selectors.visible_dispute_ids(user=self.context["request"].user, ids=[d.repeat_of_id]))
+        return d.repeat_of.case.number if visible else None
 
     def get_applicants(self, d: Dispute) -> list[str]:
         return [p.name for p in d.parties.all() if p.role == "applicant"]
@@ -179,7 +190,10 @@ class DisputeDetailSerializer(DisputeSerializer):
     unit = serializers.CharField(source="case.unit.code", read_only=True, help_text="where the parties live")
     unit_name = serializers.CharField(source="case.unit.name", read_only=True)
     first_centre = serializers.CharField(source="first_centre.unit.code", read_only=True)
-    resolved_level = serializers.CharField(read_only=True, help_text="village, town or county; empty while open")
+    resolved_level = serializers.CharField(read_only=True, help_text="grid, village, town or county (the case's "
+                                                                     "closing level); empty while open")
+    resolved_on_time = serializers.BooleanField(read_only=True, allow_null=True,
+                                                help_text="closed on time by the cases' rule; null while open")
     parties = PartySerializer(many=True, read_only=True)
     sessions = SessionSerializer(many=True, read_only=True)
     agreements = AgreementSerializer(many=True, read_only=True)
@@ -313,13 +327,13 @@ class DisputeViewSet(StaffViewSet):
     lookup_value_regex = "[0-9A-Za-z-]+"
 
     def _scoped(self) -> QuerySet[Dispute]:
-        return Dispute.objects.filter(case_id__in=case_list_for(user=self.request.user).values("id"))
+        return selectors.dispute_list_for(user=self.request.user)
 
     def _get(self, number: str) -> Dispute:
-        found = self._scoped().select_related("case", "centre__unit").filter(case__number=number).first()
-        if found is None:
-            raise NotFound(_("未找到该纠纷"))
-        return found
+        try:
+            return selectors.dispute_get_for(user=self.request.user, number=number)
+        except NotFound:
+            raise NotFound(_("未找到该纠纷")) from None
 
     def _detail(self, dispute: Dispute, status_code: int = 200) -> Response:
         d = (Dispute.objects.select_related(*LIST_RELATED, "case__unit", "first_centre__unit")
@@ -373,7 +387,8 @@ class DisputeViewSet(StaffViewSet):
         # page alike, then the page's rows with what they refer to (a county's year is ~22,000 ids).
         ids = list(rows.order_by("-registered_at", "-id").values_list("id", flat=True))
         page = self.paginate_queryset(ids)
-        full = Dispute.objects.select_related(*LIST_RELATED).prefetch_related("parties").in_bulk(page)
+        full = (selectors.with_repeat_visible(Dispute.objects.select_related(*LIST_RELATED), user=request.user)
+                .prefetch_related("parties").in_bulk(page))
         data = DisputeSerializer([full[pk] for pk in page], many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 
@@ -393,7 +408,7 @@ class DisputeViewSet(StaffViewSet):
         same applicant has an open matter of the same type; send confirm_repeat=true to register it linked.
         """
         user = request.user
-        if not scopes.paths_for(user, "mediation.intake"):
+        if not scopes.may_somewhere(user, "mediation.intake"):
             raise PermissionDenied(_("只有矛调中心工作人员可以登记纠纷"))
         d = _valid(DisputeCreateSerializer, request.data)
         dtype = DisputeType.objects.filter(code=d["type"]).select_related("category").first()
@@ -417,9 +432,11 @@ class DisputeViewSet(StaffViewSet):
         except DomainError as exc:
             if exc.code != "possible_repeat":
                 raise
-            numbers = [n for v in exc.fields.get("confirm_repeat", []) for n in v.split("、") if n]
-            raise RepeatWarning(str(exc), fields={"repeat_of": numbers,
-                                                  "confirm_repeat": [_("确认后可关联登记")]}) from None
+            fields = {"repeat_of": list(exc.fields.get("repeat_of", [])),
+                      "confirm_repeat": [_("确认后可关联登记")]}
+            if exc.fields.get("elsewhere"):
+                fields["elsewhere"] = list(exc.fields["elsewhere"])
+            raise RepeatWarning(str(exc), fields=fields) from None
         return self._detail(dispute, status.HTTP_201_CREATED)
 
     def _party(self, i: int, p: dict) -> dict:
@@ -452,9 +469,9 @@ class DisputeViewSet(StaffViewSet):
         """Hand the dispute to a team or department window of its centre (joint reception)."""
         dispute = self._get(number)
         d = _valid(HandoverSerializer, request.data)
-        team = Team.objects.filter(pk=d["team"]).first()
+        team = Team.objects.filter(pk=d["team"]).first() if d["team"] < 2**31 else None
         if team is None:
-            raise _field_error("team", _("未找到该调解团队"))
+            raise _field_error("team", _("只能交给本中心的调解团队或部门窗口"))
         services.dispute_handover(actor=request.user, dispute=dispute, team=team, note=d["note"])
         return self._detail(dispute)
 
@@ -470,13 +487,14 @@ class DisputeViewSet(StaffViewSet):
             rows = dispute.sessions.select_related("room").prefetch_related("mediators")
             return Response(SessionSerializer(rows, many=True).data)
         d = _valid(SessionCreateSerializer, request.data)
-        room = Room.objects.filter(pk=d["room"]).first()
+        room = Room.objects.filter(pk=d["room"]).first() if d["room"] < 2**31 else None
         if room is None:
-            raise _field_error("room", _("未找到该调解室"))
-        wanted = set(d["mediators"])
-        mediators = list(User.objects.filter(pk__in=wanted, kind=UserKind.STAFF, is_active=True).order_by("id"))
-        if len(mediators) != len(wanted):
-            raise _field_error("mediators", _("未找到该调解员"))
+            raise _field_error("room", _("只能使用本中心的调解室"))
+        wanted = {pk for pk in d["mediators"] if 0 < pk < 2**31}
+        mediators = list(User.objects.filter(pk__in=wanted, kind=UserKind.STAFF).order_by("id"))
+        if len(mediators) != len(set(d["mediators"])):  # missing answers like ineligible (the service's check)
+            raise DomainError(services.MEDIATOR_REFUSED, fields={"mediators": [services.MEDIATOR_REFUSED]},
+                              code="invalid_target")
         session = services.session_schedule(actor=request.user, dispute=dispute, starts_at=d["starts_at"],
                                             ends_at=d["ends_at"], room=room, mediators=mediators)
         session = Session.objects.select_related("room").prefetch_related("mediators").get(pk=session.pk)

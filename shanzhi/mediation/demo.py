@@ -24,6 +24,7 @@ from tqdm import tqdm
 from shanzhi.audit.services import audit_record
 from shanzhi.cases.deadlines import limit_for, warn_point
 from shanzhi.cases.models import Case, CaseNumber, Channel, Event, Priority, Status
+from shanzhi.cases.services import is_on_time
 from shanzhi.demo import names as N
 from shanzhi.demo.casegen import _poisson, _weighted
 from shanzhi.demo.people import person_name
@@ -434,15 +435,15 @@ class _Generator:
                         data={"channel": Channel.WALK_IN}, public=False)]
         if accepted < self.now:
             case.status, case.first_response_at = Status.ACCEPTED, accepted
-            events.append(Event(at=accepted, actor_label=window, action="accept", from_status=Status.REPORTED,
+            events.append(Event(at=accepted, actor_label=window, action="annotate", from_status=Status.REPORTED,
                                 to_status=Status.ACCEPTED, note="已安排调解", public=False))
         holder = first
         for step in steps:
             up = holder.parent
-            events.append(Event(at=step, actor_label="调解员", action="escalate", from_status=Status.ACCEPTED,
+            events.append(Event(at=step, actor_label="调解员", action="transfer", from_status=Status.ACCEPTED,
                                 to_status=Status.ACCEPTED, note="本级调解不成，上报",
                                 data={"from": w.units[holder.centre.unit_id]["code"],
-                                      "to": w.units[up.centre.unit_id]["code"], "automatic": False},
+                                      "to": w.units[up.centre.unit_id]["code"], "escalation": True},
                                 public=False))
             holder = up
         dispute = Dispute(kind=kind, type=dtype, centre=centre.centre, first_centre=first.centre, summary=summary,
@@ -453,17 +454,11 @@ class _Generator:
             case.department_id = team.department_id
         if not is_open:
             label = Result(result).label
-            handled = resolved - dt.timedelta(minutes=5)
-            for action, before, after, at in (("start", Status.ACCEPTED, Status.HANDLING, handled),
-                                              ("report_back", Status.HANDLING, Status.HANDLED, handled),
-                                              ("verify", Status.HANDLED, Status.VERIFIED, resolved),
-                                              ("close", Status.VERIFIED, Status.CLOSED, resolved)):
-                events.append(Event(at=at, actor_label="调解员", action=action, from_status=before, to_status=after,
-                                    note=f"{label}。" if action == "report_back" else "", public=False))
-            case.status, case.handled_at, case.closed_at = Status.CLOSED, handled, resolved
-            case.closed_level, case.closed_on_time = centre.level, resolved <= deadline
-            dispute.result, dispute.resolved_at, dispute.resolved_level = result, resolved, centre.level
-            dispute.resolved_on_time = resolved <= deadline
+            events.append(Event(at=resolved, actor_label="调解员", action="conclude", from_status=case.status,
+                                to_status=Status.CLOSED, note=f"{label}。", data={"outcome": label}, public=False))
+            case.status, case.handled_at, case.closed_at = Status.CLOSED, resolved, resolved
+            case.closed_level, case.closed_on_time = centre.level, is_on_time(case, resolved)
+            dispute.result = result
             dispute.first_time = result in (Result.AGREEMENT, Result.WITHDRAWN) and escalations == 0
             if result == Result.REFERRED:
                 dispute.referred_to = REFERRALS.get(code, "诉讼")

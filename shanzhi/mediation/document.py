@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import io
+import re
 
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
 FONT = "宋体"  # SimSun: present in every Chinese office installation; Word substitutes where missing
+# XML 1.0 forbids these; python-docx would refuse them (tab, newline and carriage return are kept).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def printable(text: str) -> str:
+    """Text with the control characters a document cannot hold removed."""
+    return CONTROL.sub("", text or "")
 
 
 def agreement_docx(agreement) -> bytes:
@@ -18,10 +26,10 @@ def agreement_docx(agreement) -> bytes:
     style.font.name = FONT
     style.font.size = Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    lines = agreement.text.splitlines()
+    lines = printable(agreement.text).splitlines()
     title, body = (lines[0], lines[1:]) if lines else ("人民调解协议书", [])
     head = doc.add_paragraph()
-    run = head.add_run(title.strip())
+    run = head.add_run(title.strip() or "人民调解协议书")
     run.bold = True
     run.font.size = Pt(18)
     run.font.name = FONT

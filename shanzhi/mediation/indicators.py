@@ -7,6 +7,8 @@ from statistics import median
 
 from django.db.models import Count, Q
 
+from shanzhi.accounts import scopes
+from shanzhi.cases.indicators import TOWN_OR_BELOW, VILLAGE_OR_BELOW, closed_on_time_q
 from shanzhi.mediation.models import RESOLVED, Dispute
 from shanzhi.org.models import OrgUnit
 
@@ -16,22 +18,25 @@ def _share(num: int, den: int) -> float | None:
 
 
 def indicators_for(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> dict:
-    """Indicators of the disputes first received by centres in a unit's area. Two queries."""
-    qs = Dispute.objects.filter(first_centre__unit__path__startswith=unit.path, registered_at__gte=start,
+    """Indicators of the disputes first received by centres in a unit's area. Two queries.
+
+    On time, the closing level and the days to resolve are read from the dispute's case, with the cases'
+    own rule (cases.indicators.closed_on_time_q)."""
+    qs = Dispute.objects.filter(scopes.subtree_q(unit, "first_centre__unit"), registered_at__gte=start,
                                 registered_at__lt=end)
     resolved = Q(result__in=RESOLVED)
     agg = qs.aggregate(
         accepted=Count("id"),
         resolved=Count("id", filter=resolved),
         first_time=Count("id", filter=Q(first_time=True)),
-        on_time=Count("id", filter=resolved & Q(resolved_on_time=True)),
-        in_village=Count("id", filter=resolved & Q(resolved_level="village")),
-        in_town=Count("id", filter=resolved & Q(resolved_level__in=["village", "town"])),
+        on_time=Count("id", filter=resolved & closed_on_time_q("case__")),
+        in_village=Count("id", filter=resolved & Q(case__closed_level__in=VILLAGE_OR_BELOW)),
+        in_town=Count("id", filter=resolved & Q(case__closed_level__in=TOWN_OR_BELOW)),
         repeats=Count("id", filter=Q(repeat_of__isnull=False)),
         petitions=Count("id", filter=Q(kind="petition")),
     )
     days = [(b - a).total_seconds() / 86400 for a, b in
-            qs.filter(resolved).values_list("registered_at", "resolved_at")]
+            qs.filter(resolved, case__closed_at__isnull=False).values_list("registered_at", "case__closed_at")]
     a, r = agg["accepted"], agg["resolved"]
     return {
         **agg,

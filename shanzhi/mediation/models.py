@@ -3,6 +3,8 @@ agreements; it shares the case's number, timeline, deadline and escalation."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -87,16 +89,27 @@ class Dispute(models.Model):
     escalations = models.PositiveSmallIntegerField(default=0)
     result = models.CharField("结果", max_length=10, choices=Result.choices, blank=True)
     referred_to = models.CharField("转办去向", max_length=100, blank=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_level = models.CharField(max_length=10, blank=True)
-    resolved_on_time = models.BooleanField(null=True)
     first_time = models.BooleanField("一次化解", null=True)
+    # When the centre received it (a case escalated to a centre arrives later than it was reported).
     registered_at = models.DateTimeField(db_index=True)
 
     class Meta:
         ordering = ["-registered_at", "-id"]
         verbose_name = "矛盾纠纷"
         verbose_name_plural = "矛盾纠纷"
+
+    # Read from the case (one state, one timeline): when, at which level and whether on time it closed.
+    @property
+    def resolved_at(self) -> dt.datetime | None:
+        return self.case.closed_at if self.result else None
+
+    @property
+    def resolved_level(self) -> str:
+        return self.case.closed_level if self.result else ""
+
+    @property
+    def resolved_on_time(self) -> bool | None:
+        return self.case.closed_on_time if self.result else None
 
 
 class Role(models.TextChoices):

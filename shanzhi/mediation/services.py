@@ -12,11 +12,14 @@ from django.utils import timezone
 from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
 from shanzhi.cases import services as case_services
-from shanzhi.cases.models import OPEN_STATUSES, Case, Channel, Status
+from shanzhi.cases import workflow
+from shanzhi.cases.models import Case, Channel
 from shanzhi.cases.models import Kind as CaseKind
+from shanzhi.cases.routing import route
 from shanzhi.lib import clock, crypto
 from shanzhi.lib.codes import CodeError, mask_phone, normalise_id_number, normalise_phone
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, PermissionDenied
+from shanzhi.mediation import document
 from shanzhi.mediation.models import (
     RESOLVED,
     Agreement,
@@ -51,12 +54,26 @@ def centre_for(unit: OrgUnit) -> Centre | None:
     return None
 
 
-def _require(actor, action: str, unit: OrgUnit) -> None:
-    if actor is None or scopes.may(actor, action, unit):
-        return
-    if scopes.may(actor, "mediation.view", unit):
-        raise PermissionDenied("您的岗位无权进行此操作")
-    raise NotFound("未找到该纠纷")
+def _gate(actor, action: str, dispute: Dispute, *, state=None) -> None:
+    """The one gate for a step on a dispute: not visible 404, not allowed now 400, not yours 403."""
+    from shanzhi.mediation.selectors import visible_dispute_ids
+
+    unit = dispute.centre.unit
+    allowed = actor is None or scopes.may(actor, action, unit)
+    visible = allowed or bool(visible_dispute_ids(user=actor, ids=[dispute.pk]))
+    scopes.require(actor, action, unit, what="该纠纷", granted=allowed, visible=visible, state=state)
+
+
+def require_handle(*, actor, dispute: Dispute) -> None:
+    """Raise NotFound / PermissionDenied unless `actor` may act on the dispute (before a form is read)."""
+    _gate(actor, "mediation.handle", dispute)
+
+
+def _open(dispute: Dispute):
+    def check() -> None:
+        if dispute.result:
+            raise DomainError("该纠纷已办结", code="invalid_transition")
+    return check
 
 
 def _clean_parties(parties: list[dict], kind: str) -> list[dict]:
@@ -101,19 +118,41 @@ def possible_repeats(*, type: DisputeType, parties: list[dict]) -> list[Dispute]
             q |= Q(parties__id_number_hash=crypto.lookup_hash(p["id_number"]))
         if p.get("phone"):
             q |= Q(parties__name=p["name"], parties__phone_masked=mask_phone(p["phone"]))
-    return list(Dispute.objects.filter(q, type=type, result="").select_related("case").distinct()[:5])
+    return list(Dispute.objects.filter(q, type=type, result="").select_related("case").distinct()
+                .order_by("registered_at", "id")[:5])
+
+
+def repeat_warning(actor, repeats: list[Dispute]) -> DomainError:
+    """The refusal for a possible repeat: numbers only of the matters the actor may see; for the others,
+    that one exists at another unit (no number, no centre)."""
+    from shanzhi.mediation.selectors import visible_dispute_ids
+
+    seen = visible_dispute_ids(user=actor, ids=[d.pk for d in repeats]) if actor is not None else {
+        d.pk for d in repeats}
+    numbers = [d.case.number for d in repeats if d.pk in seen]
+    elsewhere = len(repeats) - len(numbers)
+    parts = []
+    if numbers:
+        parts.append(f"同一当事人的同类事项尚未办结：{'、'.join(numbers)}")
+    if elsewhere:
+        parts.append(f"另有{elsewhere}件同一当事人的同类事项正在其他单位办理")
+    message = "；".join(parts) + "。如确属新事项或需关联登记，请确认后再提交"
+    fields = {"confirm_repeat": [message], "repeat_of": numbers}
+    if elsewhere:
+        fields["elsewhere"] = [str(elsewhere)]
+    return DomainError(message, fields=fields, code="possible_repeat")
 
 
 @transaction.atomic
 def dispute_register(*, actor, kind: str, type: DisputeType, summary: str, parties: list[dict],
                      unit: OrgUnit | None = None, lat: float | None = None, lon: float | None = None,
-                     household=None, confirm_repeat: bool = False, online: bool = False,
-                     now: dt.datetime | None = None) -> Dispute:
-    """Register a walk-in dispute or petition at the window (or an online application) in one step.
+                     household=None, confirm_repeat: bool = False, now: dt.datetime | None = None) -> Dispute:
+    """Register a walk-in dispute or petition at the window in one step.
 
-    Where the parties live decides the centre (village first when the type is a village matter). A
-    matter that looks like an open one of the same people and type is refused with the numbers to link,
-    unless `confirm_repeat` says to register it linked to the earlier one.
+    Where the parties live decides the centre (village first when the type is a village matter); the case
+    is taken in by the window staff (the real actor) straight at that centre. A matter that looks like an
+    open one of the same people and type is refused (see `repeat_warning`), unless `confirm_repeat` says
+    to register it linked to the earlier one.
     """
     now = now or clock.now()
     if kind not in Kind.values:
@@ -122,34 +161,28 @@ def dispute_register(*, actor, kind: str, type: DisputeType, summary: str, parti
     if not summary:
         raise _bad("summary", "请填写事由")
     clean = _clean_parties(parties, kind)
-    if not online and (actor is None or not any(scopes.paths_for(actor, "mediation.intake"))):
-        if actor is not None:
-            raise PermissionDenied("只有矛调中心工作人员可以登记")
-    repeats = possible_repeats(type=type, parties=clean)
-    if repeats and not confirm_repeat:
-        numbers = "、".join(d.case.number for d in repeats)
-        raise DomainError(f"同一当事人的同类事项尚未办结：{numbers}。如确属新事项或需关联登记，请确认后再提交",
-                          fields={"confirm_repeat": [numbers]}, code="possible_repeat")
-    claims = "；".join(f"{p['name']}：{p.get('claim', '').strip()}" for p in clean if p.get("claim"))
-    description = summary + (f"\n诉求：{claims}" if claims else "")
+    if actor is not None and not scopes.may_somewhere(actor, "mediation.intake"):
+        raise PermissionDenied("只有矛调中心工作人员可以登记")
     if unit is not None and lat is None and unit.centre_lat is not None:
         lat, lon = unit.centre_lat, unit.centre_lon
-    case = case_services.case_report(
-        actor=actor, kind=CaseKind.PROBLEM, category=type.category, description=description[:2000],
-        channel=Channel.RESIDENT if online else Channel.WALK_IN, lat=lat, lon=lon, household=household,
-        reporter_name=next(p["name"] for p in clean if p["role"] == Role.APPLICANT)[:50], is_public=False,
-        now=now)
-    centre = centre_for(case.handling_unit) or centre_for(case.unit)
+    r = route(category=type.category, lat=lat, lon=lon,
+              household_unit=household.micro_grid if household is not None else None)
+    centre = (centre_for(r.handling_unit) or centre_for(r.unit)) if r.unit is not None else None
     if centre is None:
         raise DomainError("尚未设立矛调中心，无法受理", code="no_centre")
-    if actor is not None and not online:
-        _require(actor, "mediation.intake", centre.unit)
-    if case.handling_unit_id != centre.unit_id:
-        from shanzhi.cases.routing import UNIT_LEVEL_TO_LEVEL
-
-        case.handling_unit, case.handling_level = centre.unit, UNIT_LEVEL_TO_LEVEL[centre.unit.level]
-        case.first_level, case.assignee = case.handling_level, None
-        case.save(update_fields=["handling_unit", "handling_level", "first_level", "assignee"])
+    if actor is not None:
+        scopes.require(actor, "mediation.intake", centre.unit, what="该矛调中心",
+                       visible=scopes.may(actor, "mediation.view", centre.unit))
+    repeats = possible_repeats(type=type, parties=clean)
+    if repeats and not confirm_repeat:
+        raise repeat_warning(actor, repeats)
+    claims = "；".join(f"{p['name']}：{p.get('claim', '').strip()}" for p in clean if p.get("claim"))
+    description = summary + (f"\n诉求：{claims}" if claims else "")
+    case = case_services.case_report(
+        actor=actor, kind=CaseKind.PROBLEM, category=type.category, description=description[:2000],
+        channel=Channel.WALK_IN, lat=lat, lon=lon, household=household,
+        reporter_name=next(p["name"] for p in clean if p["role"] == Role.APPLICANT)[:50], is_public=False,
+        handling_unit=centre.unit, authority="mediation.intake", now=now)
     dispute = Dispute.objects.create(case=case, kind=kind, type=type, centre=centre, first_centre=centre,
                                      summary=summary[:200], repeat_of=repeats[0] if repeats else None,
                                      registered_at=now)
@@ -172,20 +205,23 @@ def dispute_register(*, actor, kind: str, type: DisputeType, summary: str, parti
 
 @transaction.atomic
 def dispute_escalate(*, actor, dispute: Dispute, note: str, now: dt.datetime | None = None) -> Dispute:
-    """Send a dispute up to the next centre (village -> town -> county) with a reason."""
-    _require(actor, "mediation.handle", dispute.centre.unit)
-    case = Case.objects.select_for_update().get(pk=dispute.case_id)
-    if case.status not in OPEN_STATUSES:
-        raise DomainError("已办结的纠纷不能上报", code="invalid_transition")
-    if not (note or "").strip():
-        raise _bad("note", "请填写上报原因")
+    """Send a dispute up to the next centre (village -> town -> county) with a reason: the case is
+    transferred there by the mediator (workflow.transfer: refused once handled or verified)."""
+    case = Case.objects.select_for_update().select_related("handling_unit").get(pk=dispute.case_id)
     parent = dispute.centre.unit.parent
     target = centre_for(parent) if parent else None
-    if target is None:
-        raise DomainError("已在最高一级矛调中心", code="invalid_transition")
+
+    def state() -> None:
+        _open(dispute)()
+        workflow.check("transfer", case.status)
+        if target is None:
+            raise DomainError("已在最高一级矛调中心", code="invalid_transition")
+    _gate(actor, "mediation.handle", dispute, state=state)
+    if not (note or "").strip():
+        raise _bad("note", "请填写上报原因")
     now = now or clock.now()
-    while case.handling_unit_id != target.unit_id:
-        case_services.escalate(case, actor=actor, note=note, now=now)
+    case_services.case_transfer(actor=actor, case=case, unit=target.unit, note=note.strip(),
+                                authority="mediation.handle", escalation=True, now=now)
     dispute.case, dispute.centre, dispute.team = case, target, None
     dispute.escalations += 1
     dispute.save(update_fields=["centre", "team", "escalations"])
@@ -195,18 +231,25 @@ def dispute_escalate(*, actor, dispute: Dispute, note: str, now: dt.datetime | N
 
 
 @transaction.atomic
-def dispute_handover(*, actor, dispute: Dispute, team: Team, note: str = "") -> Dispute:
-    """Hand a dispute to a team or department window inside the same centre (joint reception)."""
-    _require(actor, "mediation.handle", dispute.centre.unit)
+def dispute_handover(*, actor, dispute: Dispute, team: Team, note: str = "",
+                     now: dt.datetime | None = None) -> Dispute:
+    """Hand a dispute to a team or department window inside the same centre (joint reception); a
+    department's window takes the case over (workflow.transfer), a team's is noted on the timeline."""
+    _gate(actor, "mediation.handle", dispute, state=_open(dispute))
     if team.centre_id != dispute.centre_id or not team.is_active:
         raise _bad("team", "只能交给本中心的调解团队或部门窗口")
-    dispute.team = team
-    dispute.save(update_fields=["team"])
+    now = now or clock.now()
+    case = Case.objects.select_for_update().select_related("handling_unit").get(pk=dispute.case_id)
+    text = f"交由{team.name}办理" + (f"：{note.strip()}" if (note or "").strip() else "")
     if team.department_id:
-        case = dispute.case
-        case.department_id = team.department_id
-        case.save(update_fields=["department"])
-    audit_record(actor=actor, action="mediation.handover", obj=dispute.case, unit_path=dispute.centre.unit.path,
+        case_services.case_transfer(actor=actor, case=case, department=team.department, note=text,
+                                    authority="mediation.handle", now=now)
+    else:
+        case_services.case_annotate(actor=actor, case=case, note=text, authority="mediation.handle",
+                                    data={"team": team.name}, now=now)
+    dispute.case, dispute.team = case, team
+    dispute.save(update_fields=["team"])
+    audit_record(actor=actor, action="mediation.handover", obj=case, unit_path=dispute.centre.unit.path,
                  after={"team": team.name}, reason=note)
     return dispute
 
@@ -230,26 +273,40 @@ def clashes(*, room: Room, mediators: list, starts_at: dt.datetime, ends_at: dt.
     return out
 
 
+MEDIATOR_REFUSED = "调解员须在本中心所在单位（或其上级）担任调解岗位"
+
+
+def mediator_eligible(person, centre: Centre) -> bool:
+    """Does `person` hold a current post that may mediate, covering the centre's unit?"""
+    return bool(person is not None and person.is_active and scopes.may(person, "mediation.handle", centre.unit))
+
+
 @transaction.atomic
 def session_schedule(*, actor, dispute: Dispute, starts_at: dt.datetime, ends_at: dt.datetime, room: Room,
-                     mediators: list) -> Session:
-    """Book a session: a room of the dispute's centre and mediators, with no double booking."""
-    _require(actor, "mediation.handle", dispute.centre.unit)
+                     mediators: list, now: dt.datetime | None = None) -> Session:
+    """Book a session: a room of the dispute's centre and its mediators, with no double booking. The
+    booking is on the case's timeline and takes the case up (its first response)."""
+    _gate(actor, "mediation.handle", dispute, state=_open(dispute))
     if room.centre_id != dispute.centre_id:
         raise _bad("room", "只能使用本中心的调解室")
     if ends_at <= starts_at:
         raise _bad("ends_at", "结束时间应晚于开始时间")
     if not mediators:
         raise _bad("mediators", "至少需要一位调解员")
+    if any(not mediator_eligible(m, dispute.centre) for m in mediators):
+        raise DomainError(MEDIATOR_REFUSED, fields={"mediators": [MEDIATOR_REFUSED]}, code="invalid_target")
     Room.objects.select_for_update().filter(pk=room.pk).first()  # serialise bookings of one room
     found = clashes(room=room, mediators=mediators, starts_at=starts_at, ends_at=ends_at)
     if found:
         raise DomainError("时间冲突：" + "；".join(found), fields={"starts_at": found}, code="clash")
     session = Session.objects.create(dispute=dispute, starts_at=starts_at, ends_at=ends_at, room=room)
     session.mediators.set(mediators)
-    case = dispute.case
-    if case.status == Status.REPORTED:
-        case_services.case_accept(actor=None, case=case, note="已安排调解")
+    case = Case.objects.select_for_update().select_related("handling_unit").get(pk=dispute.case_id)
+    case_services.case_annotate(
+        actor=actor, case=case, authority="mediation.handle", take_up=True, now=now,
+        note=f"已安排调解：{_hm(starts_at)}-{timezone.localtime(ends_at):%H:%M}，{room.name}",
+        data={"session": session.pk, "room": room.name})
+    dispute.case = case
     audit_record(actor=actor, action="mediation.session.schedule", obj=case, unit_path=dispute.centre.unit.path,
                  after={"room": room.name, "starts": starts_at.isoformat(), "ends": ends_at.isoformat()})
     return session
@@ -258,7 +315,7 @@ def session_schedule(*, actor, dispute: Dispute, starts_at: dt.datetime, ends_at
 @transaction.atomic
 def session_record(*, actor, session: Session, attended: list[int], minutes: str) -> Session:
     """Record who came and the minutes; the session counts as held."""
-    _require(actor, "mediation.handle", session.dispute.centre.unit)
+    _gate(actor, "mediation.handle", session.dispute)
     if session.cancelled:
         raise DomainError("该调解已取消", code="invalid_transition")
     party_ids = set(session.dispute.parties.values_list("id", flat=True))
@@ -300,19 +357,21 @@ def _party_line(parties, role) -> str:
 @transaction.atomic
 def agreement_create(*, actor, dispute: Dispute, terms: str, session: Session | None = None,
                      now: dt.datetime | None = None) -> Agreement:
-    """Write the agreement from the template with the parties' details; needs a held session."""
-    _require(actor, "mediation.handle", dispute.centre.unit)
+    """Write the agreement from the template with the parties' details; needs a held session. Control
+    characters in the terms are dropped (they would break the DOCX)."""
+    _gate(actor, "mediation.handle", dispute, state=_open(dispute))
     session = session or dispute.sessions.filter(held=True).order_by("-starts_at").first()
     if session is None or not session.held or session.dispute_id != dispute.pk:
         raise DomainError("尚未进行调解（没有调解记录），不能生成协议", code="no_session")
-    if not (terms or "").strip():
+    terms = document.printable(terms or "").strip()
+    if not terms:
         raise _bad("terms", "请填写协议条款")
     now = now or clock.now()
     parties = list(dispute.parties.all())
     text = AGREEMENT_TEMPLATE.format(
         number=dispute.case.number, applicants=_party_line(parties, Role.APPLICANT),
         respondents=_party_line(parties, Role.RESPONDENT), summary=dispute.summary, centre=dispute.centre.name,
-        terms=terms.strip(), mediators="、".join(str(m) for m in session.mediators.all()),
+        terms=terms, mediators="、".join(str(m) for m in session.mediators.all()),
         date=f"{clock.today():%Y年%m月%d日}")
     agreement = Agreement.objects.create(dispute=dispute, session=session, text=text, created_at=now)
     audit_record(actor=actor, action="mediation.agreement.create", obj=dispute.case,
@@ -322,7 +381,7 @@ def agreement_create(*, actor, dispute: Dispute, terms: str, session: Session | 
 
 @transaction.atomic
 def agreement_sign(*, actor, agreement: Agreement, now: dt.datetime | None = None) -> Agreement:
-    _require(actor, "mediation.handle", agreement.dispute.centre.unit)
+    _gate(actor, "mediation.handle", agreement.dispute)
     if agreement.signed_at:
         raise DomainError("协议已签署", code="invalid_transition")
     agreement.signed_at = now or clock.now()
@@ -335,10 +394,9 @@ def agreement_sign(*, actor, agreement: Agreement, now: dt.datetime | None = Non
 @transaction.atomic
 def dispute_conclude(*, actor, dispute: Dispute, result: str, note: str = "", referred_to: str = "",
                      now: dt.datetime | None = None) -> Dispute:
-    """Record the outcome and close the case: agreement, partial, failed, withdrawn or referred."""
-    _require(actor, "mediation.handle", dispute.centre.unit)
-    if dispute.result:
-        raise DomainError("该纠纷已办结", code="invalid_transition")
+    """Record the outcome and close the case with it (workflow.conclude, by the mediator): agreement,
+    partial, failed, withdrawn or referred. On time is the cases' one rule (services.is_on_time)."""
+    _gate(actor, "mediation.handle", dispute, state=_open(dispute))
     if result not in Result.values:
         raise _bad("result", "结果无效")
     if result in (Result.AGREEMENT, Result.PARTIAL, Result.FAILED) and not dispute.sessions.filter(held=True).exists():
@@ -348,27 +406,14 @@ def dispute_conclude(*, actor, dispute: Dispute, result: str, note: str = "", re
     if result == Result.REFERRED and not (referred_to or "").strip():
         raise _bad("referred_to", "请填写转办去向（诉讼、仲裁或部门程序）")
     now = now or clock.now()
-    case = Case.objects.select_for_update().get(pk=dispute.case_id)
-    label = Result(result).label
-    for step in ("accept", "start", "report_back", "verify", "close"):
-        if step == "accept" and case.status == Status.REPORTED:
-            case_services.case_accept(actor=None, case=case, now=now)
-        elif step == "start" and case.status in (Status.ACCEPTED, Status.DISPATCHED):
-            case_services.case_start(actor=None, case=case, now=now)
-        elif step == "report_back" and case.status == Status.HANDLING:
-            case_services.case_report_back(actor=None, case=case, note=f"{label}。{note}".strip(), now=now)
-        elif step == "verify" and case.status == Status.HANDLED:
-            case_services.case_verify(actor=None, case=case, now=now)
-        elif step == "close" and case.status == Status.VERIFIED:
-            case_services.case_close(actor=None, case=case, now=now)
+    case = Case.objects.select_for_update().select_related("handling_unit", "category").get(pk=dispute.case_id)
+    outcome = Result(result).label + (f"（{referred_to.strip()}）" if result == Result.REFERRED else "")
+    case_services.case_conclude(actor=actor, case=case, outcome=outcome, note=(note or "").strip(),
+                                authority="mediation.handle", now=now)
     dispute.case = case
     dispute.result, dispute.referred_to = result, (referred_to or "")[:100]
-    dispute.resolved_at = now
-    dispute.resolved_level = dispute.centre.unit.level
-    dispute.resolved_on_time = case.deadline_at is None or now <= case.deadline_at
     dispute.first_time = result in RESOLVED and dispute.escalations == 0 and case.reopen_count == 0
-    dispute.save(update_fields=["result", "referred_to", "resolved_at", "resolved_level", "resolved_on_time",
-                                "first_time"])
+    dispute.save(update_fields=["result", "referred_to", "first_time"])
     audit_record(actor=actor, action="mediation.conclude", obj=case, unit_path=dispute.centre.unit.path,
                  after={"result": result, "referred_to": referred_to}, reason=note)
     return dispute
@@ -378,7 +423,7 @@ def dispute_conclude(*, actor, dispute: Dispute, result: str, note: str = "", re
 def followup_record(*, actor, agreement: Agreement, result: str, note: str = "",
                     now: dt.datetime | None = None) -> FollowUp:
     """A return visit on how the agreement is performed (履行回访)."""
-    _require(actor, "mediation.handle", agreement.dispute.centre.unit)
+    _gate(actor, "mediation.handle", agreement.dispute)
     if result not in Performance.values:
         raise _bad("result", "回访结果无效（已履行/部分履行/未履行）")
     if not agreement.signed_at:
@@ -392,7 +437,7 @@ def followup_record(*, actor, agreement: Agreement, result: str, note: str = "",
 
 @transaction.atomic
 def centre_create(*, actor, unit: OrgUnit, name: str, rooms: list[str] = (), teams: list[str] = ()) -> Centre:
-    _require(actor, "org.change" if actor is not None else "mediation.handle", unit)
+    scopes.require(actor, "org.change", unit, what="该单位")
     if unit.level not in ("county", "town", "village"):
         raise _bad("unit", "矛调中心只能设在县、镇街或村社")
     if Centre.objects.filter(unit=unit).exists():

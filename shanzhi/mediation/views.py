@@ -1,8 +1,8 @@
 """Pages of the mediation centre (矛调中心): the reception window, the dispute page and its actions, the
 agreement as DOCX, the mediator's calendar and caseload, and the centre head's overview.
 
-Views are thin: reads are scoped through shanzhi.cases.selectors.case_list_for and shanzhi.accounts.scopes,
-every write goes through shanzhi.mediation.services. Out of scope is 404; in scope but not allowed is 403.
+Views are thin: scoped reads through shanzhi.mediation.selectors, every write (and the check of who may
+act) through shanzhi.mediation.services. Out of scope is 404; in scope but not allowed is 403.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,15 +21,13 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from shanzhi.accounts import scopes
-from shanzhi.accounts.models import User
 from shanzhi.cases import workflow
 from shanzhi.cases.models import Status
-from shanzhi.cases.selectors import case_list_for
 from shanzhi.lib import clock, crypto
 from shanzhi.lib.codes import CodeError, normalise_id_number
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
-from shanzhi.mediation import document
+from shanzhi.mediation import document, selectors
 from shanzhi.mediation import services as svc
 from shanzhi.mediation.forms import (
     MAX_PARTIES,
@@ -48,11 +46,10 @@ from shanzhi.mediation.forms import (
     WeekForm,
 )
 from shanzhi.mediation.indicators import indicators_for
-from shanzhi.mediation.models import Agreement, Centre, Dispute, Role, Session
-from shanzhi.org.models import Level, OrgUnit, Post
-from shanzhi.org.models import Role as PostRole
+from shanzhi.mediation.models import Agreement, Centre, Dispute, Role
+from shanzhi.org.models import Level, OrgUnit
 from shanzhi.org.selectors import orgunit_get_for, orgunit_list_for
-from shanzhi.people.models import Household, Resident
+from shanzhi.people.models import Resident
 
 # Labels stored as plain Chinese in models and the catalogue; listed so templates show them in English.
 CHOICE_LABELS = (
@@ -64,7 +61,6 @@ CHOICE_LABELS = (
     gettext_noop("其他纠纷"), gettext_noop("县"), gettext_noop("镇/街道"), gettext_noop("村/社区"),
 )
 EVENT_LABELS = {"report": "上报", **{a: t[3] for a, t in workflow.TRANSITIONS.items()}}
-MEDIATOR_ROLES = (PostRole.MEDIATOR, PostRole.TOWN_STAFF, PostRole.VILLAGE_CADRE)
 ACTIONS = ("schedule", "record", "agreement", "sign", "conclude", "escalate", "handover", "followup")
 ACTION_LABELS = {
     "schedule": gettext_lazy("安排调解"), "record": gettext_lazy("记录调解"), "agreement": gettext_lazy("生成协议"),
@@ -90,9 +86,8 @@ mediation_page = staff_page(action="mediation.view")
 
 def nav_context(user) -> dict:
     """Links of the centre's sub-navigation: the window, the calendar, the user's centres. One query."""
-    paths = [p for p in scopes.paths_for(user, "mediation.view") if p]
-    return {"may_intake": bool(scopes.paths_for(user, "mediation.intake")),
-            "my_centres": list(Centre.objects.filter(unit__path__in=paths, is_active=True).select_related("unit"))}
+    return {"may_intake": scopes.may_somewhere(user, "mediation.intake"),
+            "my_centres": selectors.centres_viewed_by(user=user)}
 
 
 def _aware(day: dt.date) -> dt.datetime:
@@ -114,17 +109,11 @@ def _apply(exc: DomainError, form, *, aliases: dict | None = None) -> None:
         form.add_error(None, str(exc))
 
 
-def _disputes(user):
-    return Dispute.objects.filter(case__in=case_list_for(user=user))
-
-
 def _dispute(user, number: str) -> Dispute:
-    d = (_disputes(user).filter(case__number=number)
-         .select_related("case__category", "case__unit", "case__handling_unit", "case__assignee", "case__department",
-                         "type", "centre__unit", "first_centre", "team", "repeat_of__case").first())
-    if d is None:
-        raise NotFound(_("未找到该纠纷"))
-    return d
+    try:
+        return selectors.dispute_get_for(user=user, number=number)
+    except NotFound:
+        raise NotFound(_("未找到该纠纷")) from None
 
 
 # ---- the reception window ----------------------------------------------------------------------
@@ -145,8 +134,7 @@ def _where(user, data: dict) -> dict:
     """The unit or household the parties live in, within the user's window; a clear error otherwise."""
     household = (data.get("household") or "").strip()
     if household:
-        found = (Household.objects.filter(number=household, is_active=True)
-                 .filter(scopes.scope_q(user, "mediation.intake", "micro_grid")).first())
+        found = selectors.window_household_for(user=user, number=household)
         if found is None:
             raise DomainError(_("未找到户号"), fields={"household": [_("未找到该户号，或不在您的受理范围")]})
         if scopes.may(user, "people.view", found.micro_grid):
@@ -168,8 +156,7 @@ def _resident(user, id_number: str) -> Resident | None:
         number = normalise_id_number(id_number)
     except CodeError:
         return None  # the service names the row
-    return (Resident.objects.filter(id_number_hash=crypto.lookup_hash(number))
-            .filter(scopes.scope_q(user, "mediation.intake", "household__micro_grid")).first())
+    return selectors.window_resident_for(user=user, id_number_hash=crypto.lookup_hash(number))
 
 
 def _party_rows(parties) -> tuple[list[dict], list[int]]:
@@ -211,9 +198,9 @@ def _blank_parties(n: int):
 def reception(request: HttpRequest) -> HttpResponse:
     """Register a walk-in dispute or petition in one step; a possible repeat asks to confirm and link."""
     user = request.user
-    if not scopes.paths_for(user, "mediation.intake"):
+    if not scopes.may_somewhere(user, "mediation.intake"):
         raise Http404()
-    status, repeats, party_errors = 200, [], []
+    status, repeats, elsewhere, party_errors = 200, [], 0, []
     if request.method == "POST" and "add_party" in request.POST:  # without JS: one more row, nothing checked
         post = request.POST
         n = min(int(post.get("parties-TOTAL_FORMS") or 0) if (post.get("parties-TOTAL_FORMS") or "").isdigit()
@@ -239,8 +226,8 @@ def reception(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, _("该事项不在您所在矛调中心的受理范围，请引导当事人到相应的矛调中心"))
             except DomainError as exc:
                 if exc.code == "possible_repeat":
-                    numbers = "".join(exc.fields.get("confirm_repeat", [])).split("、")
-                    repeats = [n for n in numbers if n]
+                    repeats = list(exc.fields.get("repeat_of", []))
+                    elsewhere = int((exc.fields.get("elsewhere") or ["0"])[0])
                     form.add_error("confirm_repeat", str(exc))
                 else:
                     _place_party_errors(exc, parties, index, form, party_errors)
@@ -251,10 +238,9 @@ def reception(request: HttpRequest) -> HttpResponse:
         n = request.GET.get("parties", "")
         parties = _blank_parties(int(n) if n.isdigit() else 2)
         form = ReceptionForm()
-    visible = set(_disputes(user).filter(case__number__in=repeats).values_list("case__number", flat=True))
     return render(request, "mediation/reception.html", {
         "form": form, "parties": parties, "party_errors": party_errors, "status": status,
-        "repeats": [(n, n in visible) for n in repeats], "unit_codes": _unit_codes(user),
+        "repeats": repeats, "repeats_elsewhere": elsewhere, "unit_codes": _unit_codes(user),
         "max_parties": MAX_PARTIES, **nav_context(user),
     }, status=status)
 
@@ -262,10 +248,8 @@ def reception(request: HttpRequest) -> HttpResponse:
 # ---- the dispute page --------------------------------------------------------------------------
 
 def mediator_choices(centre: Centre):
-    """Users with a current mediator, town staff or village cadre post at or above the centre's unit."""
-    posts = Post.objects.filter(Post.current_q(), unit__code__in=centre.unit.ancestor_codes, role__in=MEDIATOR_ROLES,
-                                user__isnull=False)
-    return User.objects.filter(id__in=posts.values("user_id"), is_active=True).order_by("display_name", "id")
+    """Users who may mediate at the centre (the ones session_schedule accepts)."""
+    return selectors.mediators_for(centre=centre)
 
 
 def _action_forms(dispute: Dispute, data=None, only: str = "") -> dict:
@@ -316,6 +300,8 @@ def _detail(request: HttpRequest, dispute: Dispute, *, bound: dict | None = None
         "failed_label": ACTION_LABELS.get(failed, ""), "failed_agreement": failed_agreement,
         "unheld": [s for s in sessions if not s.held and not s.cancelled],
         "has_parent_centre": dispute.centre.unit.parent_id is not None,
+        "repeat_visible": bool(dispute.repeat_of_id and selectors.visible_dispute_ids(
+            user=user, ids=[dispute.repeat_of_id])),
         "labels": ACTION_LABELS, **nav_context(user),
     }, status=status)
 
@@ -365,10 +351,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     dispute = _dispute(user, number)
     if action not in ACTIONS:
         raise Http404()
-    if not scopes.may(user, "mediation.handle", dispute.centre.unit):
-        if scopes.may(user, "mediation.view", dispute.centre.unit):
-            raise PermissionDenied(_("您的岗位无权进行此操作"))
-        raise NotFound()
+    svc.require_handle(actor=user, dispute=dispute)
     form = _action_forms(dispute, request.POST, only=action)[action]
     if form.is_valid():
         try:
@@ -388,10 +371,10 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 @mediation_page
 def agreement_docx(request: HttpRequest, pk: int) -> HttpResponse:
     """The agreement as a DOCX, to staff who may see its dispute (others: 404)."""
-    agreement = (Agreement.objects.filter(pk=pk, dispute__in=_disputes(request.user))
-                 .select_related("dispute__case").first())
-    if agreement is None:
-        raise Http404()
+    try:
+        agreement = selectors.agreement_get_for(user=request.user, pk=pk)
+    except NotFound:
+        raise Http404() from None
     response = HttpResponse(document.agreement_docx(agreement),
                             content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     response["Content-Disposition"] = content_disposition_header(
@@ -400,13 +383,6 @@ def agreement_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # ---- the mediator's calendar and caseload ------------------------------------------------------
-
-def my_centres(user) -> list[Centre]:
-    """Centres at the units where the user holds a current post that may mediate. One query."""
-    posts = Post.objects.filter(Post.current_q(), user_id=user.pk, role__in=scopes.ACTIONS["mediation.handle"])
-    return list(Centre.objects.filter(unit_id__in=posts.values("unit_id"), is_active=True)
-                .select_related("unit").prefetch_related("rooms"))
-
 
 @mediation_page
 def calendar(request: HttpRequest) -> HttpResponse:
@@ -417,14 +393,14 @@ def calendar(request: HttpRequest) -> HttpResponse:
     monday = day - dt.timedelta(days=day.weekday())
     start = _aware(monday)
     end = _aware(monday + dt.timedelta(days=7))
-    week = Session.objects.filter(cancelled=False, starts_at__gte=start, starts_at__lt=end).select_related(
-        "room__centre", "dispute__case", "dispute__type").prefetch_related("mediators").order_by("starts_at")
-    mine = list(week.filter(mediators=user))
+    centres = selectors.centres_handled_by(user=user)
+    week = list(selectors.week_sessions_for(user=user, start=start, end=end, centres=centres))
+    mine = [s for s in week if any(m.pk == user.pk for m in s.mediators.all())]
     days = [{"date": monday + dt.timedelta(days=i), "sessions": []} for i in range(7)]
     for s in mine:
         days[(timezone.localtime(s.starts_at).date() - monday).days]["sessions"].append(s)
-    centres = my_centres(user)
-    booked = list(week.filter(room__centre__in=centres)) if centres else []
+    centre_ids = {c.pk for c in centres}
+    booked = [s for s in week if s.room.centre_id in centre_ids]
     boards = []
     for c in centres:
         rows = []
@@ -433,14 +409,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
                      for d in days]
             rows.append({"room": room, "cells": cells})
         boards.append({"centre": c, "rows": rows})
-    ids = (_disputes(user).filter(result="")
-           .filter(scopes.scope_q(user, "mediation.handle", "centre__unit") | Q(sessions__mediators=user))
-           .values("id"))
-    caseload = (Dispute.objects.filter(id__in=ids)
-                .select_related("case", "type", "centre")
-                .annotate(next_session=Min("sessions__starts_at",
-                                           filter=Q(sessions__starts_at__gte=now, sessions__cancelled=False)))
-                .order_by("registered_at", "id"))
+    caseload = selectors.caseload_for(user=user, now=now)
     total = caseload.count()
     rows = list(caseload[:LIST_LIMIT])
     for d in rows:
@@ -474,29 +443,27 @@ def indicator_row(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> dict:
 def centre(request: HttpRequest, code: str) -> HttpResponse:
     """A centre's open disputes by type and age, today's sessions, and its indicators for a period."""
     user, now, today = request.user, clock.now(), clock.today()
-    found = Centre.objects.filter(unit__code=code, is_active=True).select_related("unit").first()
-    if found is None or not scopes.may(user, "mediation.view", found.unit):
-        raise Http404()
+    try:
+        found = selectors.centre_get_for(user=user, code=code)
+    except NotFound:
+        raise Http404() from None
     form = PeriodForm(request.GET or None)
     f = form.cleaned_data if form.is_valid() else {}
     first, last = f.get("start") or today.replace(month=1, day=1), f.get("end") or today
     if first > last:
         first = last
     start, end = _aware(first), _aware(last + dt.timedelta(days=1))
-    open_qs = _disputes(user).filter(centre=found, result="")
+    open_qs = selectors.centre_open_disputes_for(user=user, centre=found)
     week_ago, month_ago = now - dt.timedelta(days=7), now - dt.timedelta(days=30)
     by_type = list(open_qs.values("type__sort", "type__code", "type__name").annotate(
         total=Count("id"), fresh=Count("id", filter=Q(registered_at__gte=week_ago)),
         month=Count("id", filter=Q(registered_at__lt=week_ago, registered_at__gte=month_ago)),
         old=Count("id", filter=Q(registered_at__lt=month_ago))).order_by("type__sort", "type__code"))
     totals = {k: sum(r[k] for r in by_type) for k in ("total", "fresh", "month", "old")}
-    sessions_today = list(Session.objects.filter(room__centre=found, cancelled=False, starts_at__gte=_aware(today),
-                                                 starts_at__lt=_aware(today + dt.timedelta(days=1)))
-                          .select_related("room", "dispute__case", "dispute__type").prefetch_related("mediators")
-                          .order_by("starts_at"))
-    children = [{"centre": c, **indicator_row(c.unit, start, end)} for c in
-                Centre.objects.filter(unit__parent=found.unit, is_active=True).select_related("unit")
-                .order_by("unit__code")]
+    sessions_today = list(selectors.centre_sessions_for(user=user, centre=found, start=_aware(today),
+                                                        end=_aware(today + dt.timedelta(days=1))))
+    children = [{"centre": c, **indicator_row(c.unit, start, end)}
+                for c in selectors.child_centres_for(user=user, centre=found)]
     recent = list(open_qs.select_related("case", "type").order_by("registered_at", "id")[:LIST_LIMIT])
     for d in recent:
         d.age_days = (now - d.registered_at).days
@@ -510,7 +477,7 @@ def centre(request: HttpRequest, code: str) -> HttpResponse:
 @mediation_page
 def index(request: HttpRequest) -> HttpResponse:
     """The centre's front page: the window for reception staff, else the calendar."""
-    if scopes.paths_for(request.user, "mediation.intake"):
+    if scopes.may_somewhere(request.user, "mediation.intake"):
         return redirect(reverse("mediation:calendar"))
     centres = nav_context(request.user)["my_centres"]
     if centres:

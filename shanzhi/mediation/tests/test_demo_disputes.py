@@ -121,7 +121,7 @@ def digest() -> str:
     h = hashlib.sha256()
     rows = [
         Dispute.objects.values_list("registered_at", "type__code", "kind", "summary", "result", "centre__name",
-                                    "first_centre__name", "team__name", "escalations", "resolved_at",
+                                    "first_centre__name", "team__name", "escalations", "case__closed_at",
                                     "repeat_of__registered_at"),
         Party.objects.values_list("dispute__registered_at", "role", "name", "id_number_masked", "phone_masked"),
         Session.objects.values_list("dispute__registered_at", "starts_at", "room__name", "room__centre__name",

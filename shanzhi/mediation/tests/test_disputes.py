@@ -128,7 +128,8 @@ def test_out_of_scope_staff_see_nothing(centres, neighbour_type):
         svc.dispute_escalate(actor=centres.extra["mediator_other_town"], dispute=d, note="x")
     with pytest.raises(NotFound):
         svc.dispute_conclude(actor=centres.worker_c, dispute=d, result=Result.WITHDRAWN)
-    with pytest.raises(NotFound):  # the village centre's matter is above grid worker A's grid
+    # Grid worker A sees the case (it happened in grid A, as the dispute pages show) but may not mediate it.
+    with pytest.raises(PermissionDenied):
         svc.dispute_conclude(actor=centres.worker_a, dispute=d, result=Result.WITHDRAWN)
     with pytest.raises(PermissionDenied):  # and a grid worker registers nothing at the window
         register(centres, neighbour_type, actor=centres.worker_a, confirm_repeat=True)
