@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shanzhi.accounts import scopes
 from shanzhi.campaigns import selectors, services
 from shanzhi.campaigns.models import Campaign, CampaignStatus, CheckIn, Kind, Measure, Outcome, Target
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org.models import OrgUnit
 from shanzhi.people.models import Resident, ResidentStatus
@@ -358,11 +358,8 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         by_id = {t.pk: t for t in targets}
-        try:
-            target = by_id.get(int(request.POST.get("target", "")))
-            resident = Resident.objects.filter(pk=int(request.POST.get("resident", ""))).first()
-        except ValueError:
-            target = resident = None
+        target = by_id.get(parsing.id_or_none(request.POST.get("target")))
+        resident = Resident.objects.filter(pk=parsing.id_or_none(request.POST.get("resident")) or 0).first()
         if target is None or resident is None:
             raise NotFound("未找到该人员")
         try:

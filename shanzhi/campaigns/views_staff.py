@@ -38,7 +38,7 @@ from shanzhi.campaigns.models import (
     Target,
 )
 from shanzhi.campaigns.scope import resolve
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
@@ -389,10 +389,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _person(campaign: Campaign, value: str) -> dict:
     """A responsible person from "c:ID" / "r:ID" / "u:ID", checked to belong to the campaign's unit."""
     kind, _sep, raw = (value or "").partition(":")
-    try:
-        pk = int(raw)
-    except ValueError:
-        raise DomainError("请选择新的责任人", fields={"to": ["请选择新的责任人"]}) from None
+    pk = parsing.parse_id("to", raw, message="请选择新的责任人")
     path = _village_path(campaign.unit)
     if kind == "c" and campaign.rule == Rule.CENTRAL_HOUSEHOLD:
         obj = CentralHousehold.objects.filter(pk=pk, household__micro_grid__path__startswith=path).first()
@@ -451,9 +448,8 @@ def reassign_absent(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for(user=user, pk=pk)
     if not scopes.may(user, "campaigns.run", campaign.unit):
         raise PermissionDenied("您的岗位无权调整责任人")
-    try:
-        absent = int(request.POST.get("absent", ""))
-    except ValueError:
+    absent = parsing.id_or_none(request.POST.get("absent"))
+    if absent is None:
         messages.error(request, _("请指定缺席的责任人"))
         return _back(request, campaign)
     field = {Rule.CENTRAL_HOUSEHOLD: "central_id", Rule.CADRE: "resident_id"}.get(campaign.rule, "user_id")
@@ -504,7 +500,7 @@ def signoff(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             raise
         except DomainError as exc:
             error = str(exc)
-            missing = {int(i) for i in exc.fields.get("reasons", []) if str(i).isdigit()}
+            missing = {i for i in map(parsing.id_or_none, exc.fields.get("reasons", [])) if i}
             for t in pending:
                 t.reason_input = reasons.get(t.pk) or t.pending_reason
         else:
