@@ -436,7 +436,7 @@ class CaseViewSet(StaffViewSet):
         return self._detail(case)
 
     @extend_schema(responses={200: EventSerializer(many=True), **error_responses(401, 404)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list
     def timeline(self, request: Request, number: str) -> Response:
         """The case's steps, oldest first, with photos; residents see the public steps only."""
         case = self._get(number)

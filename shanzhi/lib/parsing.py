@@ -280,6 +280,18 @@ def parse_lat_lon(lat, lon, *, lat_name: str = "lat", lon_name: str = "lon",
             parse_float(lon_name, lon, min_value=-180, max_value=180))
 
 
+# ---- text that goes into documents ---------------------------------------------------------------
+
+# Characters XML 1.0 (DOCX, XLSX) cannot hold: C0 controls but tab, newline and carriage return; DEL and the
+# C1 controls; lone surrogates; U+FFFE and U+FFFF.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def document_text(value) -> str:
+    """Text safe to write into a DOCX or XLSX: control characters XML cannot hold are removed."""
+    return _NOT_IN_XML.sub("", "" if value is None else str(value))
+
+
 # ---- adapters: Django forms, DRF serializers --------------------------------------------------------
 
 def add_to_form(form: forms.Form, exc: DomainError) -> None:
@@ -352,6 +364,6 @@ class ApiIdField(serializers.IntegerField):
 __all__ = [
     "MAX_DATE", "MAX_ID", "MIN_DATE", "ApiDateField", "ApiDateTimeField", "ApiIdField", "FormDateField",
     "FormDateTimeField", "Period", "add_to_form", "check_date", "check_datetime", "check_period", "day_after",
-    "day_start", "id_or_none", "invalid", "local_tz", "parse_date", "parse_datetime", "parse_decimal",
+    "day_start", "document_text", "id_or_none", "invalid", "local_tz", "parse_date", "parse_datetime", "parse_decimal",
     "parse_float", "parse_id", "parse_int", "parse_lat_lon", "parse_period",
 ]

@@ -463,7 +463,7 @@ class DisputeViewSet(StaffViewSet):
                    responses={200: SessionSerializer(many=True), **error_responses(401, 403, 404)})
     @extend_schema(methods=["POST"], parameters=[NUMBER], request=SessionCreateSerializer,
                    responses={201: SessionSerializer, **error_responses(400, 401, 403, 404)})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list
     def sessions(self, request: Request, number: str) -> Response:
         """GET: the dispute's sessions. POST: book one (room and mediators never double-booked: code clash)."""
         dispute = self._get(number)
@@ -510,7 +510,7 @@ class DisputeViewSet(StaffViewSet):
                    responses={200: AgreementSerializer(many=True), **error_responses(401, 403, 404)})
     @extend_schema(methods=["POST"], parameters=[NUMBER], request=AgreementCreateSerializer,
                    responses={201: AgreementSerializer, **error_responses(400, 401, 403, 404)})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list
     def agreements(self, request: Request, number: str) -> Response:
         """GET: the dispute's agreements. POST: write one from the template (needs a held session)."""
         dispute = self._get(number)

@@ -8,6 +8,8 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from shanzhi.lib.parsing import document_text
+
 FONT = "宋体"  # SimSun: present in every Chinese office installation; Word substitutes where missing
 
 
@@ -18,7 +20,7 @@ def agreement_docx(agreement) -> bytes:
     style.font.name = FONT
     style.font.size = Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    lines = agreement.text.splitlines()
+    lines = document_text(agreement.text).splitlines()
     title, body = (lines[0], lines[1:]) if lines else ("人民调解协议书", [])
     head = doc.add_paragraph()
     run = head.add_run(title.strip())
