@@ -17,7 +17,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import forms
 from django.utils import timezone
@@ -108,16 +108,16 @@ def day_after(day: dt.date) -> dt.datetime:
 
 
 def check_datetime(name: str, value: dt.datetime | None) -> dt.datetime | None:
-    """An aware datetime inside the limits (its local and UTC dates alike), else a 400 naming the field."""
+    """An aware datetime inside the limits (as written and in local time), else a 400 naming the field."""
     if value is None:
         return None
     if timezone.is_naive(value):
         value = value.replace(tzinfo=local_tz())
-    try:
-        local, utc = value.astimezone(local_tz()), value.astimezone(dt.UTC)
+    try:  # in UTC too: that is how the database stores it
+        local, _utc = value.astimezone(local_tz()), value.astimezone(dt.UTC)
     except (OverflowError, ValueError):
         raise invalid(name, _range_message(name)) from None
-    if not all(MIN_DATE <= d <= MAX_DATE for d in (value.date(), local.date(), utc.date())):
+    if not all(MIN_DATE <= d <= MAX_DATE for d in (value.date(), local.date())):
         raise invalid(name, _range_message(name))
     return local
 
@@ -252,7 +252,7 @@ def parse_decimal(name: str, value, *, required: bool = False, min_value=None, m
     if max_value is not None and number > Decimal(str(max_value)):
         raise invalid(name, _("%(name)s 不能大于 %(max)s") % {"name": name, "max": max_value})
     if places is not None:
-        number = number.quantize(Decimal(1).scaleb(-places))
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return number
 
 
@@ -301,18 +301,30 @@ def add_to_form(form: forms.Form, exc: DomainError) -> None:
             form.add_error(name if name in form.fields else None, message)
 
 
-class FormDateField(forms.DateField):
-    """A form's date, limited to MIN_DATE..MAX_DATE (so the day after and its midnights exist)."""
+class _NamedErrors:
+    """Form fields whose errors carry the field's label, so a list of errors at the top names them."""
 
     def clean(self, value):
-        day = super().clean(value)
-        if day is not None and not (MIN_DATE <= day <= MAX_DATE):
+        try:
+            return super().clean(value)
+        except forms.ValidationError as exc:
+            if not self.label:
+                raise
+            raise forms.ValidationError([_("%(label)s：%(message)s") % {"label": self.label, "message": m}
+                                         for m in exc.messages], code="invalid") from None
+
+
+class FormDateField(_NamedErrors, forms.DateField):
+    """A form's date, limited to MIN_DATE..MAX_DATE (so the day after and its midnights exist)."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not (MIN_DATE <= value <= MAX_DATE):
             raise forms.ValidationError(_("日期超出可用范围（%(min)s 至 %(max)s）") % {
                 "min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}, code="out_of_range")
-        return day
 
 
-class FormDateTimeField(forms.DateTimeField):
+class FormDateTimeField(_NamedErrors, forms.DateTimeField):
     """A form's local date and time, limited like FormDateField (no OverflowError in UTC or later)."""
 
     def to_python(self, value):

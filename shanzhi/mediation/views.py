@@ -413,6 +413,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     user, now = request.user, clock.now()
     form = WeekForm(request.GET or None)
     day = (form.cleaned_data.get("week") if form.is_valid() else None) or clock.today()
+    if form.errors:
+        messages.error(request, _("week（周）：%(error)s；已显示本周。") % {"error": "；".join(form.errors["week"])})
     monday = day - dt.timedelta(days=day.weekday())
     start = _aware(monday)
     end = _aware(monday + dt.timedelta(days=7))
