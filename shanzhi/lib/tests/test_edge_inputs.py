@@ -326,3 +326,34 @@ def test_an_api_path_no_route_matches_answers_in_the_api_error_format(web, count
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json() == {"error": {"code": "not_found", "message": "未找到", "fields": {}}}
     assert "<html" in web.get("/no-such-page/").content.decode()
+
+
+# ---- NUL characters (PostgreSQL cannot compare text holding them) -------------------------------------
+
+@pytest.mark.parametrize("url", ["/api/v1/units/a%00b/", "/cases/staff/a%00b/", "/units/a%00b/", "/mediation/d/a%00/",
+                                 "/mediation/centre/a%00/", "/cases/indicators/a%00/", "/people/units/a%00/households/"])
+def test_a_nul_in_the_address_is_bad_input(web, county, url):
+    response = signed_in(web, county.admin).get(url)
+    assert response.status_code == 400 and "path 含有不允许的空字符" in response.content.decode()
+
+
+@pytest.mark.parametrize("url,name", [("/audit/", "actor"), ("/cases/all/", "category"),
+                                      ("/people/units/330421/residents/", "q")])
+def test_a_nul_in_a_page_filter_is_bad_input_naming_it(web, county, url, name):
+    response = signed_in(web, county.admin).get(url, {name: "a\x00"})
+    assert response.status_code == 400 and f"{name} 含有不允许的空字符" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["service_code", "service_request_id", "status"])
+def test_a_nul_in_an_open311_parameter_is_a_georeport_error(web, county, name):
+    response = web.get("/open311/v2/requests.json", {name: "a\x00"})
+    assert response.status_code == 400
+    assert json.loads(response.content)[0]["description"].startswith(f"{name}: ")
+
+
+def test_a_nul_in_an_api_filter_or_a_posted_form_names_the_field(web, county, campaign):
+    response = api(web, county.admin, "get", "/api/v1/households/", {"q": "a\x00"})
+    assert response.status_code == 400 and list(fields_of(response)) == ["q"]
+    response = signed_in(web, county.town_staff).post(f"/campaigns/{campaign.pk}/reassign/",
+                                                      {"household": "H\x00", "to": "c:1"})
+    assert response.status_code == 400 and "household 含有不允许的空字符" in response.content.decode()
