@@ -108,11 +108,12 @@ def staff_authenticate(*, username: str, password: str) -> User:
 def user_unlock(*, actor, user: User) -> User:
     """Clear a staff account's lock-out and failure count. Audited.
 
-    `actor` None is the operator (command line); otherwise a superuser or someone who may
-    appoint posts where the account holds one. Anyone else gets not found.
+    `actor` None is the operator (command line); otherwise someone whose scope for appointing covers
+    the whole tree, or who may appoint posts where the account holds one. Anyone else gets not found.
     """
-    if actor is not None and not getattr(actor, "is_superuser", False):
-        from shanzhi.accounts import scopes
+    from shanzhi.accounts import scopes
+
+    if not scopes.covers_all(actor, "org.posts"):
         from shanzhi.org.models import Post
 
         units = Post.objects.filter(Post.current_q(), user=user).select_related("unit")
