@@ -357,3 +357,32 @@ def test_a_nul_in_an_api_filter_or_a_posted_form_names_the_field(web, county, ca
     response = signed_in(web, county.town_staff).post(f"/campaigns/{campaign.pk}/reassign/",
                                                       {"household": "H\x00", "to": "c:1"})
     assert response.status_code == 400 and "household 含有不允许的空字符" in response.content.decode()
+
+
+# ---- control characters in text written into documents ------------------------------------------------
+
+def test_an_agreement_with_control_characters_still_renders_as_a_docx(county):
+    import io
+
+    from docx import Document
+
+    from shanzhi.mediation import document
+    from shanzhi.mediation.models import Agreement
+
+    agreement = Agreement(text="人民调解协议书\n一、甲方于\x0b三日内\x1f清理杂物\x00。\n二、乙方\x07不再堆放。")
+    paragraphs = [p.text for p in Document(io.BytesIO(document.agreement_docx(agreement))).paragraphs]
+    assert paragraphs == ["人民调解协议书", "一、甲方于三日内清理杂物。", "二、乙方不再堆放。"]
+
+
+def test_an_address_with_control_characters_still_exports_as_xlsx(county):
+    import io
+
+    import openpyxl
+
+    from shanzhi.people.exporting import export_people
+    from shanzhi.people.services import household_update
+
+    household_update(actor=county.admin, household=county.household_a, address="新联村\x0b一组\x1b1号")
+    book = openpyxl.load_workbook(io.BytesIO(export_people(actor=county.admin, fmt="xlsx")))
+    addresses = {row[2] for row in book.active.iter_rows(min_row=2, values_only=True)}
+    assert "新联村一组1号" in addresses
