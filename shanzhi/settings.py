@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shanzhi.lib.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "shanzhi.lib.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -171,7 +172,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "shanzhi.lib.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "shanzhi.lib.api.exception_handler",
 }
@@ -180,6 +181,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Org units, posts, households and residents, scoped to the caller's posts.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "shanzhi.lib.api.document_framework_errors"],
 }
 
 # Domain settings

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shanzhi.lib import parsing
+
 
 class AuditSearchForm(forms.Form):
     actor = forms.CharField(label=_("操作人"), required=False, max_length=150)
@@ -13,9 +15,9 @@ class AuditSearchForm(forms.Form):
     object_type = forms.CharField(label=_("对象类型"), required=False, max_length=60,
                                   widget=forms.TextInput(attrs={"placeholder": "people.resident"}))
     object_id = forms.CharField(label=_("对象ID"), required=False, max_length=40)
-    date_from = forms.DateField(label=_("开始日期"), required=False,
+    date_from = parsing.FormDateField(label=_("开始日期"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = parsing.FormDateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(label=_("对象或事由包含"), required=False, max_length=100)
 
     def clean(self):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanzhi.campaigns.models import Measure, Rule
 from shanzhi.campaigns.scope import MAX_RADIUS_M
+from shanzhi.lib import parsing
 
 SPLIT = re.compile(r"[\s,，、;；]+")
 DATETIME = {"type": "datetime-local"}
@@ -26,7 +27,7 @@ def split_numbers(text: str) -> list[str]:
 
 
 def _dt_field(label, required: bool = True) -> forms.DateTimeField:
-    return forms.DateTimeField(label=label, required=required, widget=forms.DateTimeInput(attrs=DATETIME),
+    return parsing.FormDateTimeField(label=label, required=required, widget=forms.DateTimeInput(attrs=DATETIME),
                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"])
 
 

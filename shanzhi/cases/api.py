@@ -23,7 +23,7 @@ from shanzhi.accounts.models import User, UserKind
 from shanzhi.cases import public, selectors, services, workflow
 from shanzhi.cases.deadlines import light
 from shanzhi.cases.models import OPEN_STATUSES, Case, Category, Channel, Event, Priority, Status
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.api import StaffViewSet, parse_query, resolve
@@ -233,8 +233,8 @@ class CaseCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000)
     lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
     lon = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
-    household = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                         help_text="household id: place the case at this household")
+    household = parsing.ApiIdField(required=False, allow_null=True, default=None,
+                                   help_text="household id: place the case at this household")
     address = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     priority = serializers.CharField(required=False, default=Priority.NORMAL, help_text="normal, urgent, critical")
     anonymous = serializers.BooleanField(required=False, default=False)
@@ -257,12 +257,12 @@ class CaseCreateSerializer(serializers.Serializer):
 
 class CaseActionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    assignee = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="dispatch: user id")
+    assignee = parsing.ApiIdField(required=False, allow_null=True, default=None, help_text="dispatch: user id")
     unit = serializers.CharField(required=False, allow_null=True, default=None, help_text="dispatch: unit code")
-    department = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                          help_text="dispatch: department id")
-    until = serializers.DateTimeField(required=False, allow_null=True, default=None,
-                                      help_text="extension_request: the new deadline")
+    department = parsing.ApiIdField(required=False, allow_null=True, default=None,
+                                    help_text="dispatch: department id")
+    until = parsing.ApiDateTimeField(required=False, allow_null=True, default=None,
+                                     help_text="extension_request: the new deadline")
     level = serializers.CharField(required=False, allow_blank=True, default="",
                                   help_text="supervise: normal, yellow or red")
     rating = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=5,
@@ -498,7 +498,7 @@ class CaseViewSet(StaffViewSet):
         return self._detail(case)
 
     @extend_schema(responses={200: EventSerializer(many=True), **error_responses(401, 404)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a plain list
     def timeline(self, request: Request, number: str) -> Response:
         """The case's steps, oldest first, with photos; residents see the public steps only."""
         case = self._get(number)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.cases.models import OPEN_STATUSES, Category, Kind, Priority, Status, Supervision
+from shanzhi.lib import parsing
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -60,8 +61,8 @@ class ListFilterForm(QueueFilterForm):
 
     supervision = forms.ChoiceField(label=_("督办"), required=False)
     extension = forms.BooleanField(label=_("待批延期"), required=False)
-    since = forms.DateField(label=_("上报起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("上报止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = parsing.FormDateField(label=_("上报起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = parsing.FormDateField(label=_("上报止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +82,7 @@ class ActionForm(forms.Form):
 
     note = forms.CharField(label=_("说明"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     photos = MultipleImageField(label=_("照片"))
-    until = forms.DateTimeField(label=_("延期至"), required=False,
+    until = parsing.FormDateTimeField(label=_("延期至"), required=False,
                                 widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     level = forms.ChoiceField(label=_("督办等级"), required=False,
                               choices=[(s, Supervision(s).label) for s in Supervision.values if s])

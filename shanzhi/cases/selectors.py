@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from shanzhi.accounts import scopes
 from shanzhi.cases.models import OPEN_STATUSES, Case, Status
+from shanzhi.lib import parsing
 from shanzhi.lib.errors import NotFound
 from shanzhi.org.models import Department, Level, OrgUnit, Post
 
@@ -40,7 +41,7 @@ def case_get_for(*, user, number_or_id) -> Case:
     qs = case_list_for(user=user).select_related("category", "unit", "handling_unit", "assignee", "department")
     try:
         if str(number_or_id).isdigit():
-            return qs.get(pk=int(number_or_id))
+            return qs.get(pk=parsing.id_or_none(number_or_id) or 0)
         return qs.get(number=number_or_id)
     except Case.DoesNotExist:
         raise NotFound("未找到该诉求") from None

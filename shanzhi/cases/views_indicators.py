@@ -5,8 +5,6 @@ Staff with cases.view on the unit only; anyone else gets 404, as for a unit that
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,8 +13,8 @@ from django.utils.translation import gettext_lazy
 
 from shanzhi.accounts import scopes
 from shanzhi.cases.indicators import PERIOD_KINDS, Indicators, Period, period_for, report_for, weekly_counts
-from shanzhi.lib import clock
-from shanzhi.lib.errors import NotFound
+from shanzhi.lib import clock, parsing
+from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.models import OrgUnit
 
@@ -62,13 +60,6 @@ def _cells(ind: Indicators) -> list[str]:
     return [fmt(getattr(ind, key)) for key, _label, _help, fmt in METRICS]
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _period(request: HttpRequest) -> tuple[Period, str]:
     """The period asked for in the query string, and an error message when the dates were bad."""
     today = clock.today()
@@ -77,14 +68,14 @@ def _period(request: HttpRequest) -> tuple[Period, str]:
         kind = "this_month"
     if kind != "custom":
         return period_for(kind, today), ""
-    first, last = _date(request.GET.get("from", "")), _date(request.GET.get("to", ""))
-    if first is None or last is None:
+    try:
+        asked = parsing.parse_period(_("开始日期"), _("结束日期"), request.GET.get("from"), request.GET.get("to"),
+                                     max_days=MAX_DAYS)
+    except DomainError as exc:
+        return period_for("this_month", today), _("日期无效：%(error)s；已显示本月。") % {"error": exc}
+    if asked.first is None or asked.last is None:
         return period_for("this_month", today), _("日期无效，请按 年-月-日 填写起止日期；已显示本月。")
-    if last < first:
-        return period_for("this_month", today), _("结束日期早于开始日期；已显示本月。")
-    if (last - first).days > MAX_DAYS:
-        return period_for("this_month", today), _("时间段太长（最多十年）；已显示本月。")
-    return period_for("custom", today, first, last), ""
+    return period_for("custom", today, asked.first, asked.last), ""
 
 
 @login_required

@@ -18,7 +18,6 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -38,7 +37,7 @@ from shanzhi.cases.forms_staff import (
     QueueFilterForm,
 )
 from shanzhi.cases.models import OPEN_STATUSES, Attachment, Case, Channel, HandlingLevel, Notification, Status
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
@@ -163,11 +162,10 @@ def _list_queryset(user, form: ListFilterForm, now: dt.datetime):
         qs = qs.filter(supervision=f["supervision"])
     if f.get("extension"):
         qs = qs.filter(extension_requested_until__isnull=False)
-    tz = timezone.get_current_timezone()
     if f.get("since"):
-        qs = qs.filter(reported_at__gte=dt.datetime.combine(f["since"], dt.time(), tz))
+        qs = qs.filter(reported_at__gte=parsing.day_start(f["since"]))
     if f.get("until"):
-        qs = qs.filter(reported_at__lt=dt.datetime.combine(f["until"] + dt.timedelta(days=1), dt.time(), tz))
+        qs = qs.filter(reported_at__lt=parsing.day_after(f["until"]))
     return qs.select_related(*LIST_RELATED).order_by("-reported_at", "-id"), unit
 
 
@@ -195,8 +193,8 @@ def parse_target(user, value: str) -> dict:
     """'user:ID', 'unit:CODE' or 'dept:ID' -> keyword arguments of case_dispatch (which checks the target)."""
     kind, _sep, key = (value or "").partition(":")
     bad = DomainError(_("请选择派遣对象"), fields={"target": [_("请选择派遣对象")]})
-    if kind == "user" and key.isdigit() and len(key) < 12:
-        person = User.objects.filter(pk=int(key)).first()
+    if kind == "user" and parsing.id_or_none(key):
+        person = User.objects.filter(pk=parsing.id_or_none(key)).first()
         if person is None:
             raise DomainError(svc.ASSIGNEE_REFUSED, fields={"target": [svc.ASSIGNEE_REFUSED]})
         return {"assignee": person}
@@ -205,8 +203,8 @@ def parse_target(user, value: str) -> dict:
             return {"unit": org_selectors.orgunit_get_for(user=user, code=key, action="cases.dispatch")}
         except NotFound:
             raise bad from None
-    if kind == "dept" and key.isdigit() and len(key) < 12:
-        dept = Department.objects.filter(pk=int(key)).first()
+    if kind == "dept" and parsing.id_or_none(key):
+        dept = Department.objects.filter(pk=parsing.id_or_none(key)).first()
         if dept is None:
             raise DomainError(svc.DEPARTMENT_REFUSED, fields={"target": [svc.DEPARTMENT_REFUSED]})
         return {"department": dept}
@@ -238,7 +236,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
     """Dispatch each selected case in its own transaction; list the failures, keep the successes."""
     user = request.user
     form = BulkDispatchForm(request.POST)
-    ids = [i for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [i for i in map(parsing.id_or_none, request.POST.getlist("ids")) if i]
     done: list[Case] = []
     failed: list[tuple[str, str]] = []
     error = ""

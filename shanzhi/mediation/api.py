@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from shanzhi.accounts import scopes
 from shanzhi.accounts.api import ErrorSerializer, error_responses
 from shanzhi.accounts.models import User, UserKind
+from shanzhi.lib import parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.mediation import selectors, services
 from shanzhi.mediation.document import agreement_docx
@@ -220,8 +221,8 @@ class DisputeFilterSerializer(serializers.Serializer):
     type = serializers.CharField(required=False, help_text="dispute type code, e.g. neighbour")
     centre = serializers.CharField(required=False, help_text="unit code of the centre now holding it")
     kind = serializers.CharField(required=False, help_text="dispute or petition")
-    registered_from = serializers.DateField(required=False, help_text="registered on or after this day")
-    registered_to = serializers.DateField(required=False, help_text="registered on or before this day")
+    registered_from = parsing.ApiDateField(required=False, help_text="registered on or after this day")
+    registered_to = parsing.ApiDateField(required=False, help_text="registered on or before this day")
 
     def validate_status(self, value: str) -> str:
         if value not in ("open", "resolved", "concluded"):
@@ -241,8 +242,8 @@ class PartyInSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
     representative = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     claim = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    resident = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                        help_text="resident id, to link a party to the registry")
+    resident = parsing.ApiIdField(required=False, allow_null=True, default=None,
+                                  help_text="resident id, to link a party to the registry")
 
 
 class DisputeCreateSerializer(serializers.Serializer):
@@ -254,7 +255,7 @@ class DisputeCreateSerializer(serializers.Serializer):
                                  help_text="code of the unit where the parties live (decides the centre)")
     lat = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-90, max_value=90)
     lon = serializers.FloatField(required=False, allow_null=True, default=None, min_value=-180, max_value=180)
-    household = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="household id")
+    household = parsing.ApiIdField(required=False, allow_null=True, default=None, help_text="household id")
     confirm_repeat = serializers.BooleanField(required=False, default=False,
                                               help_text="register even though an open matter of the same people "
                                                         "and type exists (it is linked as a repeat)")
@@ -270,20 +271,20 @@ class NoteSerializer(serializers.Serializer):
 
 
 class HandoverSerializer(NoteSerializer):
-    team = serializers.IntegerField(help_text="id of a team or department window of the current centre")
+    team = parsing.ApiIdField(help_text="id of a team or department window of the current centre")
 
 
 class SessionCreateSerializer(serializers.Serializer):
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
-    room = serializers.IntegerField(help_text="id of a room of the dispute's centre")
-    mediators = serializers.ListField(child=serializers.IntegerField(), allow_empty=True,
-                                      help_text="staff user ids")
+    starts_at = parsing.ApiDateTimeField()
+    ends_at = parsing.ApiDateTimeField()
+    room = parsing.ApiIdField(help_text="id of a room of the dispute's centre")
+    mediators = serializers.ListField(child=parsing.ApiIdField(), allow_empty=True,
+                                help_text="staff user ids")
 
 
 class SessionRecordSerializer(serializers.Serializer):
-    attended = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
-                                     help_text="ids of the parties who came")
+    attended = serializers.ListField(child=parsing.ApiIdField(), required=False, default=list,
+                               help_text="ids of the parties who came")
     minutes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
 
 
@@ -295,8 +296,8 @@ class ConcludeSerializer(NoteSerializer):
 
 class AgreementCreateSerializer(serializers.Serializer):
     terms = serializers.CharField(allow_blank=True, max_length=10000, help_text="the agreed terms")
-    session = serializers.IntegerField(required=False, allow_null=True, default=None,
-                                       help_text="the held session it comes from (default: the latest held)")
+    session = parsing.ApiIdField(required=False, allow_null=True, default=None,
+                                 help_text="the held session it comes from (default: the latest held)")
 
 
 class FollowUpCreateSerializer(NoteSerializer):
@@ -479,7 +480,7 @@ class DisputeViewSet(StaffViewSet):
                    responses={200: SessionSerializer(many=True), **error_responses(401, 403, 404)})
     @extend_schema(methods=["POST"], parameters=[NUMBER], request=SessionCreateSerializer,
                    responses={201: SessionSerializer, **error_responses(400, 401, 403, 404)})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list
     def sessions(self, request: Request, number: str) -> Response:
         """GET: the dispute's sessions. POST: book one (room and mediators never double-booked: code clash)."""
         dispute = self._get(number)
@@ -527,7 +528,7 @@ class DisputeViewSet(StaffViewSet):
                    responses={200: AgreementSerializer(many=True), **error_responses(401, 403, 404)})
     @extend_schema(methods=["POST"], parameters=[NUMBER], request=AgreementCreateSerializer,
                    responses={201: AgreementSerializer, **error_responses(400, 401, 403, 404)})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list
     def agreements(self, request: Request, number: str) -> Response:
         """GET: the dispute's agreements. POST: write one from the template (needs a held session)."""
         dispute = self._get(number)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import io
-import re
 
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from shanzhi.lib.parsing import document_text
+
 FONT = "宋体"  # SimSun: present in every Chinese office installation; Word substitutes where missing
-# XML 1.0 forbids these; python-docx would refuse them (tab, newline and carriage return are kept).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def printable(text: str) -> str:
-    """Text with the control characters a document cannot hold removed."""
-    return CONTROL.sub("", text or "")
-
-
 def agreement_docx(agreement) -> bytes:
     """Render the agreement text: title centred, body in 宋体 12 pt, East Asian font set explicitly."""
     doc = Document()
@@ -26,7 +18,7 @@ def agreement_docx(agreement) -> bytes:
     style.font.name = FONT
     style.font.size = Pt(12)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    lines = printable(agreement.text).splitlines()
+    lines = document_text(agreement.text).splitlines()
     title, body = (lines[0], lines[1:]) if lines else ("人民调解协议书", [])
     head = doc.add_paragraph()
     run = head.add_run(title.strip() or "人民调解协议书")

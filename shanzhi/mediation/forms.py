@@ -7,6 +7,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from shanzhi.lib import parsing
 from shanzhi.mediation.models import DisputeType, Kind, Performance, Result, Role
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -20,7 +21,7 @@ def _choices(choices) -> list[tuple[str, str]]:
 
 
 def _when(label):
-    return forms.DateTimeField(label=label, input_formats=DATETIME_FORMATS,
+    return parsing.FormDateTimeField(label=label, input_formats=DATETIME_FORMATS,
                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
 
 
@@ -134,8 +135,8 @@ class FollowUpForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = parsing.FormDateField(label=_("起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = parsing.FormDateField(label=_("止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         data = super().clean()
@@ -145,4 +146,4 @@ class PeriodForm(forms.Form):
 
 
 class WeekForm(forms.Form):
-    week = forms.DateField(required=False)
+    week = parsing.FormDateField(required=False)

@@ -16,10 +16,9 @@ from shanzhi.cases import workflow
 from shanzhi.cases.models import Case, Channel
 from shanzhi.cases.models import Kind as CaseKind
 from shanzhi.cases.routing import route
-from shanzhi.lib import clock, crypto
+from shanzhi.lib import clock, crypto, parsing
 from shanzhi.lib.codes import CodeError, mask_phone, normalise_id_number, normalise_phone
 from shanzhi.lib.errors import DomainError, PermissionDenied
-from shanzhi.mediation import document
 from shanzhi.mediation.models import (
     RESOLVED,
     Agreement,
@@ -363,7 +362,7 @@ def agreement_create(*, actor, dispute: Dispute, terms: str, session: Session | 
     session = session or dispute.sessions.filter(held=True).order_by("-starts_at").first()
     if session is None or not session.held or session.dispute_id != dispute.pk:
         raise DomainError("尚未进行调解（没有调解记录），不能生成协议", code="no_session")
-    terms = document.printable(terms or "").strip()
+    terms = parsing.document_text(terms or "").strip()
     if not terms:
         raise _bad("terms", "请填写协议条款")
     now = now or clock.now()

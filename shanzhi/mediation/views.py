@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from shanzhi.accounts import scopes
 from shanzhi.cases import workflow
 from shanzhi.cases.models import Status
-from shanzhi.lib import clock, crypto
+from shanzhi.lib import clock, crypto, parsing
 from shanzhi.lib.codes import CodeError, normalise_id_number
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
@@ -175,7 +175,7 @@ def _place_party_errors(exc: DomainError, parties, index: list[int], form, party
     for field, msgs in exc.fields.items():
         if field.startswith("parties[") and "]." in field:
             n, name = field[len("parties["):].split("].", 1)
-            if n.isdigit() and 0 < int(n) <= len(index) and name in parties.forms[index[int(n) - 1]].fields:
+            if 0 < (parsing.id_or_none(n) or 0) <= len(index) and name in parties.forms[index[int(n) - 1]].fields:
                 for m in msgs:
                     parties.forms[index[int(n) - 1]].add_error(name, m)
                 continue
@@ -203,8 +203,7 @@ def reception(request: HttpRequest) -> HttpResponse:
     status, repeats, elsewhere, party_errors = 200, [], 0, []
     if request.method == "POST" and "add_party" in request.POST:  # without JS: one more row, nothing checked
         post = request.POST
-        n = min(int(post.get("parties-TOTAL_FORMS") or 0) if (post.get("parties-TOTAL_FORMS") or "").isdigit()
-                else 0, MAX_PARTIES - 1)
+        n = min(parsing.id_or_none(post.get("parties-TOTAL_FORMS")) or 0, MAX_PARTIES - 1)
         initial = [{k: post.get(f"parties-{i}-{k}", "") for k in PARTY_FIELDS} for i in range(n)]
         parties = PartyFormSet(prefix="parties", initial=[*initial, {"role": Role.RESPONDENT}])
         form = ReceptionForm(initial={k: post.get(k, "") for k in ("kind", "type", "summary", "unit", "household")})
@@ -236,7 +235,7 @@ def reception(request: HttpRequest) -> HttpResponse:
                 return redirect("mediation:detail", number=dispute.case.number)
     else:
         n = request.GET.get("parties", "")
-        parties = _blank_parties(int(n) if n.isdigit() else 2)
+        parties = _blank_parties(min(parsing.id_or_none(n) or 2, MAX_PARTIES))
         form = ReceptionForm()
     return render(request, "mediation/reception.html", {
         "form": form, "parties": parties, "party_errors": party_errors, "status": status,
@@ -365,7 +364,7 @@ def act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             return redirect("mediation:detail", number=dispute.case.number)
     agreement = request.POST.get("agreement") or ""
     return _detail(request, _dispute(user, number), bound={action: form}, failed=action, status=400,
-                   failed_agreement=int(agreement) if agreement.isdigit() else None)
+                   failed_agreement=parsing.id_or_none(agreement))
 
 
 @mediation_page
@@ -390,6 +389,8 @@ def calendar(request: HttpRequest) -> HttpResponse:
     user, now = request.user, clock.now()
     form = WeekForm(request.GET or None)
     day = (form.cleaned_data.get("week") if form.is_valid() else None) or clock.today()
+    if form.errors:
+        messages.error(request, _("week（周）：%(error)s；已显示本周。") % {"error": "；".join(form.errors["week"])})
     monday = day - dt.timedelta(days=day.weekday())
     start = _aware(monday)
     end = _aware(monday + dt.timedelta(days=7))

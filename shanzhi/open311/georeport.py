@@ -18,7 +18,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from shanzhi.cases.models import OPEN_STATUSES, Case, Category, Channel, Event, Kind, Status
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.codes import mask_text
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.open311.attributes import attributes_for
@@ -156,28 +156,10 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-_SPACE_OFFSET = re.compile(r" (\d{2}:?\d{2})$")
-
-
-def parse_datetime(name: str, value: str) -> dt.datetime:
-    """A W3C / ISO 8601 datetime with its timezone (Z or ±hh:mm); 400 naming the parameter otherwise."""
-    text = _SPACE_OFFSET.sub(r"+\1", value.strip())  # an unencoded "+" arrives as a space
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError:
-        parsed = None
-    if parsed is None or timezone.is_naive(parsed):
-        msg = _("%(name)s 应为带时区的 ISO 8601 时间，例如 2026-11-25T10:00:00+08:00（收到“%(value)s”）") % {
-            "name": name, "value": value[:40]}
-        raise DomainError(msg, fields={name: [msg]})
-    return parsed
-
-
 def window(params: Mapping, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     """start_date..end_date; missing ends default to a 90-day window, and no window may span more."""
-    raw_start, raw_end = (params.get("start_date") or "").strip(), (params.get("end_date") or "").strip()
-    start = parse_datetime("start_date", raw_start) if raw_start else None
-    end = parse_datetime("end_date", raw_end) if raw_end else None
+    start = parsing.parse_datetime("start_date", params.get("start_date"), require_offset=True)
+    end = parsing.parse_datetime("end_date", params.get("end_date"), require_offset=True)
     span = dt.timedelta(days=MAX_SPAN_DAYS)
     if start is None and end is None:
         end = now

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from shanzhi.accounts import scopes
 from shanzhi.accounts.api import STAFF_API, error_responses
 from shanzhi.accounts.models import User, UserKind
+from shanzhi.lib import parsing
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.org import selectors, services
 from shanzhi.org.models import Department, Level, OrgUnit, Post, Role, UnitKind
@@ -176,16 +177,16 @@ class PostFilterSerializer(serializers.Serializer):
 class PostCreateSerializer(serializers.Serializer):
     unit = serializers.CharField(help_text="unit code")
     role = serializers.ChoiceField(choices=Role.choices)
-    user = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="staff user id")
-    resident = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="resident id")
+    user = parsing.ApiIdField(required=False, allow_null=True, default=None, help_text="staff user id")
+    resident = parsing.ApiIdField(required=False, allow_null=True, default=None, help_text="resident id")
     holder_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=50)
     department = serializers.CharField(required=False, allow_null=True, default=None, help_text="department code")
-    start_date = serializers.DateField(required=False, allow_null=True, default=None)
-    end_date = serializers.DateField(required=False, allow_null=True, default=None)
+    start_date = parsing.ApiDateField(required=False, allow_null=True, default=None)
+    end_date = parsing.ApiDateField(required=False, allow_null=True, default=None)
 
 
 class PostEndSerializer(serializers.Serializer):
-    end_date = serializers.DateField(required=False, allow_null=True, default=None, help_text="default: today")
+    end_date = parsing.ApiDateField(required=False, allow_null=True, default=None, help_text="default: today")
 
 
 class DepartmentSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shanzhi.accounts.api import error_responses
+from shanzhi.lib import parsing
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.api import StaffViewSet, parse_query, resolve
 from shanzhi.people import selectors, services
@@ -138,7 +139,7 @@ class ResidentFilterSerializer(serializers.Serializer):
 
 
 class ResidentCreateSerializer(serializers.Serializer):
-    household = serializers.IntegerField(help_text="household id")
+    household = parsing.ApiIdField(help_text="household id")
     name = serializers.CharField(max_length=50)
     id_number = serializers.CharField(max_length=30, help_text="GB 11643, 18 characters")
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
@@ -147,7 +148,7 @@ class ResidentCreateSerializer(serializers.Serializer):
                                         default=Registration.REGISTERED)
     tags = serializers.ListField(child=serializers.CharField(), required=False, default=list,
                                  help_text="care tag codes")
-    moved_in = serializers.DateField(required=False, allow_null=True, default=None)
+    moved_in = parsing.ApiDateField(required=False, allow_null=True, default=None)
 
 
 class ResidentUpdateSerializer(serializers.Serializer):
@@ -163,15 +164,15 @@ class ResidentUpdateSerializer(serializers.Serializer):
 
 
 class ResidentMoveSerializer(serializers.Serializer):
-    household = serializers.IntegerField(help_text="id of the household moved to")
+    household = parsing.ApiIdField(help_text="id of the household moved to")
     relation = serializers.ChoiceField(choices=Relation.choices, required=False, default=Relation.OTHER)
-    day = serializers.DateField(required=False, allow_null=True, default=None, help_text="default: today")
+    day = parsing.ApiDateField(required=False, allow_null=True, default=None, help_text="default: today")
 
 
 class ResidentEndSerializer(serializers.Serializer):
     # The resident's own status enum (one named enum in the schema); the service refuses "active".
     status = serializers.ChoiceField(choices=ResidentStatus.choices, help_text="moved_out or deceased")
-    day = serializers.DateField(required=False, allow_null=True, default=None, help_text="default: today")
+    day = parsing.ApiDateField(required=False, allow_null=True, default=None, help_text="default: today")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
 
 

@@ -21,6 +21,7 @@ from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
 from shanzhi.lib import crypto
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.parsing import document_text
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.models import OrgUnit
 from shanzhi.people import selectors
@@ -151,6 +152,7 @@ def _xlsx_bytes(rows: Iterator[list]) -> bytes:
     sheet.append(HEADER)
     text_at = [i for i, title in enumerate(HEADER) if title in TEXT_COLUMNS]
     for values in rows:
+        values = [document_text(v) if isinstance(v, str) else v for v in values]
         cells: list = list(values)
         for i in text_at:
             cell = WriteOnlyCell(sheet, value=values[i])
