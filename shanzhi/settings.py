@@ -3,11 +3,13 @@
 Environment:
   SHANZHI_DATA_DIR   where the SQLite file, keys and outbox live (default ./data)
   DATABASE_URL       sqlite:///path or postgres://user@host:port/name
-  SECRET_KEY         Django secret; generated into the data dir when absent
-  SHANZHI_PII_KEY    base64 32-byte key for personal data; generated into the data dir when absent
+  SECRET_KEY         Django secret; generated into the data dir on first use when absent
+  SHANZHI_PII_KEY    base64 32-byte key for personal data; generated into the data dir on first use when absent
   DEBUG              1 to enable debug pages
   ALLOWED_HOSTS      comma-separated
-  SMS_BACKEND        dotted path (default console+file outbox)
+  SMS_BACKEND        dotted path, or file (default: the outbox in the data dir), console, memory
+  SHANZHI_SMS_ECHO   1 to also print every SMS (numbers and codes) to stderr; development only
+  SHANZHI_REVEAL_LIMIT_PER_HOUR  full ID numbers/phones one person may reveal an hour (default 20)
   SHANZHI_HSTS_SECONDS        Strict-Transport-Security max-age (default 0: no header); behind HTTPS only
   SHANZHI_HSTS_SUBDOMAINS     1 to add includeSubDomains to the HSTS header
   SHANZHI_PROXY_SSL_HEADER    "HEADER=value" the HTTPS proxy sets, e.g. "X-Forwarded-Proto=https" (default unset)
@@ -20,6 +22,8 @@ Environment:
   SHANZHI_OTP_RATE            one-time-code requests per client address (default "10/hour")
   SHANZHI_OPEN311_POST_RATE   Open311 POSTs per client address (default "30/hour")
   SHANZHI_TOKEN_TTL_DAYS      API tokens older than this are refused (default 30)
+
+Files in the data dir are created owner-only (0700 dir, 0600 files) on first need, never at import.
 """
 
 from __future__ import annotations
@@ -31,17 +35,25 @@ from pathlib import Path
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent
+# Nothing is created at import: the data dir (0700), the SQLite file and keys (0600) appear on first need,
+# so `shanzhi --help` in any directory leaves no files behind.
 DATA_DIR = Path(os.environ.get("SHANZHI_DATA_DIR", Path.cwd() / "data")).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _secret_file(name: str, make) -> str:
-    """Read a secret from the data dir, creating it once so restarts keep it."""
-    path = DATA_DIR / name
-    if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
-    return path.read_text().strip()
+def _secret_file(name: str, make):
+    """A secret kept in the data dir, read (or created once, owner-only) the first time it is used."""
+    from functools import cache
+
+    from django.utils.functional import lazy
+
+    from shanzhi.lib.files import private_dir, secret_file
+
+    @cache
+    def read() -> str:
+        private_dir(DATA_DIR)
+        return secret_file(DATA_DIR / name, make)
+
+    return lazy(read, str)()
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -123,6 +135,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The same backend, creating the file owner-only on first connect (shanzhi/lib/sqlite).
+    DATABASES["default"]["ENGINE"] = "shanzhi.lib.sqlite"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -217,8 +231,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = DATA_DIR / "static"  # made by `shanzhi serve` or collectstatic
+if DATA_DIR.is_dir():  # an existing data dir: have it ready so WhiteNoise finds it (never makes ./data)
+    STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -272,8 +287,13 @@ SHANZHI = {
     "OTP_MIN_INTERVAL_SECONDS": int(os.environ.get("SHANZHI_OTP_MIN_INTERVAL_SECONDS", "60")),
     "OTP_MAX_PER_HOUR": int(os.environ.get("SHANZHI_OTP_MAX_PER_HOUR", "5")),
     "OTP_MAX_ATTEMPTS": 5,
+    # Full ID numbers / phones one person may reveal in an hour; past it reveals are refused and the
+    # county admins are told in their inbox.
+    "REVEAL_LIMIT_PER_HOUR": int(os.environ.get("SHANZHI_REVEAL_LIMIT_PER_HOUR", "20")),
     "SMS_BACKEND": os.environ.get("SMS_BACKEND", "shanzhi.accounts.sms.FileBackend"),
     "SMS_OUTBOX": DATA_DIR / "sms-outbox.log",
+    # Also print each SMS (phone and text, so one-time codes) to stderr: for development only.
+    "SMS_ECHO": _env_bool("SHANZHI_SMS_ECHO"),
     "OVERLAP_TOLERANCE_M2": float(os.environ.get("SHANZHI_OVERLAP_TOLERANCE_M2", "1.0")),
     "TILE_URL": os.environ.get("SHANZHI_TILE_URL", ""),
     "TILE_ATTRIBUTION": os.environ.get("SHANZHI_TILE_ATTRIBUTION", ""),

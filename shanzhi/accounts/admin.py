@@ -57,7 +57,7 @@ class ScopedAdmin(admin.ModelAdmin):
         user = request.user
         if not (user.is_active and user.is_staff):
             return False
-        return user.is_superuser or bool(scopes.paths_for(user, self.scope_action))
+        return scopes.may_somewhere(user, self.scope_action)  # superusers: the whole tree, like any scope
 
     def has_module_permission(self, request) -> bool:
         return self._reaches(request)

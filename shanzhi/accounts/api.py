@@ -49,7 +49,8 @@ class ErrorSerializer(serializers.Serializer):
 
 def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """Schema entries for the error statuses an endpoint may answer with."""
-    text = {400: "bad input", 401: "not signed in", 403: "not allowed", 404: "not found or out of scope"}
+    text = {400: "bad input", 401: "not signed in", 403: "not allowed", 404: "not found or out of scope",
+            429: "too many in a short time"}
     return {c: OpenApiResponse(ErrorSerializer, description=text.get(c, "")) for c in codes}
 
 

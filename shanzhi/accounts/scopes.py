@@ -255,3 +255,17 @@ def reaches(user, action: str, unit: OrgUnit | str) -> bool:
     their own part, e.g. a village page for a grid worker of one of its grids)?"""
     path = unit.path if isinstance(unit, OrgUnit) else unit
     return any(path.startswith(p) or p.startswith(path) for p in paths_for(user, action))
+
+
+def path_q(user, action: str, field: str) -> Q:
+    """Q restricting rows whose `field` holds a copy of a unit path (an audit row's `unit_path`) to the
+    user's scope for `action`; rows of no unit are not included (the caller decides about those)."""
+    prefixes = paths_for(user, action)
+    if not prefixes:
+        return Q(pk__in=[])
+    if prefixes == [""]:
+        return Q()
+    q = Q(pk__in=[])
+    for p in prefixes:
+        q |= Q(**{f"{field}__startswith": p})
+    return q

@@ -88,12 +88,13 @@ def staff_authenticate(*, username: str, password: str, request=None) -> User:
 def user_unlock(*, actor, user: User) -> int:
     """Forget a staff account's failed log-ins from every address (django-axes). Audited.
 
-    Returns the failures cleared. `actor` None is the operator (command line); otherwise a superuser
-    or someone who may appoint posts where the account holds one. Anyone else gets not found.
+    Returns the failures cleared. `actor` None is the operator (command line); otherwise someone whose
+    scope for appointing covers the whole tree, or who may appoint posts where the account holds one.
+    Anyone else gets not found.
     """
     from shanzhi.accounts import login_limits, scopes
 
-    if actor is not None and not scopes.covers_all(actor, "org.posts"):
+    if not scopes.covers_all(actor, "org.posts"):
         from shanzhi.org.models import Post
 
         units = Post.objects.filter(Post.current_q(), user=user).select_related("unit")

@@ -12,25 +12,30 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from shanzhi.lib import clock
+from shanzhi.lib.files import open_private
 
 _lock = threading.Lock()
 
 
 class ConsoleBackend:
-    """Print messages to stderr (development)."""
+    """Print messages to stderr (development: chosen explicitly with SMS_BACKEND=console)."""
 
     def send(self, phone: str, text: str) -> None:
         print(f"[SMS to {phone}] {text}", file=sys.stderr, flush=True)
 
 
 class FileBackend:
-    """Append messages to the outbox file in the data dir, one line each, and echo to stderr."""
+    """Append messages to the outbox file in the data dir (created owner-only), one line each.
+
+    Numbers and codes are echoed to stderr only when SHANZHI_SMS_ECHO asks (development), so a server's
+    logs never hold them."""
 
     def send(self, phone: str, text: str) -> None:
         line = f"{clock.now().isoformat()}\t{phone}\t{text}\n"
-        with _lock, open(settings.SHANZHI["SMS_OUTBOX"], "a", encoding="utf-8") as fh:
+        with _lock, open_private(settings.SHANZHI["SMS_OUTBOX"]) as fh:
             fh.write(line)
-        ConsoleBackend().send(phone, text)
+        if settings.SHANZHI.get("SMS_ECHO"):
+            ConsoleBackend().send(phone, text)
 
 
 class MemoryBackend:

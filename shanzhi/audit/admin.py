@@ -23,7 +23,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def _reaches(self, request) -> bool:
         user = request.user
-        return user.is_active and user.is_staff and bool(scopes.paths_for(user, "audit.view"))
+        return user.is_active and user.is_staff and scopes.may_somewhere(user, "audit.view")
 
     def has_module_permission(self, request) -> bool:
         return self._reaches(request)

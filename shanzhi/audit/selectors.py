@@ -18,15 +18,12 @@ def audit_scope_q(user) -> Q:
     Entries with no unit (account events such as a lock-out) belong to the whole deployment, which
     serves one county; they are shown to everyone who may read the log.
     """
-    prefixes = scopes.paths_for(user, "audit.view")
-    if not prefixes:
+    if not scopes.may_somewhere(user, "audit.view"):
         raise NotFound()
-    if prefixes == [""]:
+    scoped = scopes.path_q(user, "audit.view", "unit_path")
+    if not scoped:  # the whole tree (an empty Q): every row
         return Q()
-    q = Q(unit_path="")
-    for p in prefixes:
-        q |= Q(unit_path__startswith=p)
-    return q
+    return Q(unit_path="") | scoped
 
 
 def _day_start(day: dt.date) -> dt.datetime:

@@ -7,24 +7,46 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils import timezone
 
 from shanzhi.accounts import scopes
-from shanzhi.campaigns.models import Campaign, Target
-from shanzhi.lib.errors import NotFound
-from shanzhi.org.models import OrgUnit
+from shanzhi.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CheckIn,
+    Kind,
+    Measure,
+    Rule,
+    SignOff,
+    Site,
+    Stay,
+    Target,
+)
+from shanzhi.lib import clock
+from shanzhi.lib.errors import DomainError, NotFound
+from shanzhi.org.models import OrgUnit, Post, Role
+from shanzhi.people.models import CadreRegistration, CentralHousehold, Resident, ResidentStatus
+
+# Largest id a database integer column holds; a longer number in a URL or form is simply not found.
+MAX_ID = 2**63 - 1
+MAX_PEOPLE = 500  # responsible persons offered in a reassign list (a village has tens)
+
+
+def parse_id(value) -> int | None:
+    """An object id from a URL or form value; None for anything that is not a positive database id."""
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    n = int(text)
+    return n if 0 < n <= MAX_ID else None
 
 
 def campaign_list_for(*, user) -> QuerySet[Campaign]:
     """Campaigns whose unit is in the user's view scope, or where they are responsible for a household."""
     q = scopes.scope_q(user, "campaigns.view", "unit")
     # Staff of a grid see campaigns declared above them that reach into their grid.
-    below = scopes.paths_for(user, "campaigns.view")
-    if below and below != [""]:
-        inner = Q(pk__in=[])
-        for p in below:
-            inner |= Q(targets__unit__path__startswith=p)
-        ids = Campaign.objects.filter(inner).values("id")
-        q |= Q(id__in=ids)
+    if scopes.may_somewhere(user, "campaigns.view") and q:
+        q |= Q(id__in=Campaign.objects.filter(scopes.scope_q(user, "campaigns.view", "targets__unit")).values("id"))
     rid = getattr(user, "resident_id", None)
     mine = Target.objects.filter(Q(user_id=user.pk) | (Q(resident_id=rid) if rid else Q(pk__in=[])))
     q |= Q(id__in=mine.values("campaign_id"))
@@ -32,9 +54,11 @@ def campaign_list_for(*, user) -> QuerySet[Campaign]:
 
 
 def campaign_get_for(*, user, pk) -> Campaign:
+    """One campaign the user may see; missing, out of scope and malformed ids are all NotFound."""
+    n = parse_id(pk)
     try:
-        return campaign_list_for(user=user).get(pk=int(pk))
-    except (Campaign.DoesNotExist, ValueError, TypeError):
+        return campaign_list_for(user=user).get(pk=n)
+    except Campaign.DoesNotExist:
         raise NotFound("未找到该任务") from None
 
 
@@ -47,11 +71,29 @@ def targets_for(*, user, campaign: Campaign) -> QuerySet[Target]:
     return Target.objects.filter(q, campaign=campaign)
 
 
+def target_get_for(*, user, campaign: Campaign, pk) -> Target:
+    """One household of the campaign the user may act on (theirs, or in their scope); else NotFound."""
+    t = (targets_for(user=user, campaign=campaign).select_related("household", "unit", "campaign")
+         .filter(pk=parse_id(pk)).first())
+    if t is None:
+        raise NotFound("未找到该户")
+    return t
+
+
+def target_by_number_for(*, user, campaign: Campaign, number: str) -> Target | None:
+    """The household of the campaign with this number, if the user may see it."""
+    return (targets_for(user=user, campaign=campaign).filter(household__number=number)
+            .select_related("household", "unit").first())
+
+
+def mine_q(user) -> Q:
+    rid = getattr(user, "resident_id", None)
+    return Q(user_id=user.pk) | (Q(resident_id=rid) if rid else Q(pk__in=[]))
+
+
 def my_targets(*, user, campaign: Campaign) -> QuerySet[Target]:
     """A responsible person's walk list, in route order."""
-    rid = getattr(user, "resident_id", None)
-    q = Q(user_id=user.pk) | (Q(resident_id=rid) if rid else Q(pk__in=[]))
-    return (Target.objects.filter(q, campaign=campaign)
+    return (Target.objects.filter(mine_q(user), campaign=campaign)
             .select_related("household", "unit").order_by("route_order", "id"))
 
 
@@ -90,7 +132,7 @@ def progress(*, campaign: Campaign, unit: OrgUnit, children: list[OrgUnit], targ
              ) -> tuple[Progress, list[Progress]]:
     """Totals for a unit and each child in two grouped queries (children grouped by path prefix)."""
     qs = (targets if targets is not None else Target.objects.filter(campaign=campaign)).filter(
-        unit__path__startswith=unit.path)
+        scopes.subtree_q(unit, "unit"))
     total = Progress(unit=unit, **qs.aggregate(**AGG))
     by_path = {c.path: Progress(unit=c) for c in children}
     for n in sorted({len(p) for p in by_path}):
@@ -132,3 +174,256 @@ def curve(*, campaign: Campaign, targets: QuerySet[Target], buckets: int = 48) -
 def unreached(*, targets: QuerySet[Target], limit: int = 500) -> QuerySet[Target]:
     return (targets.filter(reached_at__isnull=True).select_related("household", "unit", "central__leader", "user")
             .order_by("unit__path", "household__number")[:limit])
+
+
+# ---- what the pages show around a campaign ------------------------------------------------------
+
+def campaign_counts_for(*, user, campaigns: list[Campaign]) -> dict[int, dict]:
+    """Households and households reached per campaign, of those the user may see. One query."""
+    visible = scopes.scope_q(user, "campaigns.view", "unit") | Q(user_id=user.pk)
+    rows = (Target.objects.filter(visible, campaign_id__in=[c.pk for c in campaigns]).values("campaign_id")
+            .annotate(total=Count("id"), reached=Count("id", filter=Q(reached_at__isnull=False))).order_by())
+    return {r["campaign_id"]: r for r in rows}
+
+
+def my_campaigns(*, user) -> tuple[list[Campaign], dict[int, dict]]:
+    """The active campaigns where the user is responsible for households, with their counts. Two queries."""
+    counts = (Target.objects.filter(mine_q(user), campaign__status=CampaignStatus.ACTIVE)
+              .values("campaign_id")
+              .annotate(total=Count("id"), acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
+                        reached=Count("id", filter=Q(reached_at__isnull=False)),
+                        notified=Count("id", filter=Q(notified_at__isnull=False)),
+                        in_place=Count("id", filter=Q(in_place_at__isnull=False)),
+                        revisit=Count("id", filter=Q(revisit_due__isnull=False, reached_at__isnull=True)))
+              .order_by())
+    by_id = {r["campaign_id"]: r for r in counts}
+    campaigns = list(Campaign.objects.filter(pk__in=list(by_id)).select_related("unit", "incident")
+                     .order_by("-starts_at", "-id"))
+    return campaigns, by_id
+
+
+def visible_root_for(*, user, campaign: Campaign) -> OrgUnit:
+    """The campaign's unit, or the user's own unit below it when they see only one part of it."""
+    if scopes.may(user, "campaigns.view", campaign.unit):
+        return campaign.unit
+    under = list(OrgUnit.objects.filter(scopes.subtree_q(campaign.unit),
+                                        path__in=scopes.paths_for(user, "campaigns.view")))
+    return under[0] if len(under) == 1 else campaign.unit
+
+
+def drill_unit_for(*, user, root: OrgUnit, code: str) -> OrgUnit:
+    """A unit under `root` the user may open on a campaign's progress page (in scope or leading to it)."""
+    if not code or code == root.code:
+        return root
+    unit = OrgUnit.objects.filter(scopes.subtree_q(root), code=code).first()
+    if unit is None or not scopes.reaches(user, "campaigns.view", unit):
+        raise NotFound("未找到该单位")
+    return unit
+
+
+def board_scope_for(*, user, pk) -> tuple[Campaign, OrgUnit, QuerySet[Target]]:
+    """The campaign, the unit whose live board the staff user sees, and its households; NotFound otherwise."""
+    if not scopes.is_staff_user(user):
+        raise NotFound("未找到该任务")
+    campaign = campaign_get_for(user=user, pk=pk)
+    targets = Target.objects.filter(campaign=campaign)
+    if scopes.may(user, "campaigns.view", campaign.unit):
+        return campaign, campaign.unit, targets
+    # Staff below the campaign's unit see their own part of it.
+    unit = (OrgUnit.objects.filter(scopes.subtree_q(campaign.unit), path__in=scopes.paths_for(user, "campaigns.view"))
+            .order_by("path").first())
+    if unit is None:
+        raise NotFound("未找到该任务")
+    return campaign, unit, targets.filter(scopes.subtree_q(unit, "unit"))
+
+
+def child_units(unit: OrgUnit) -> list[OrgUnit]:
+    """The unit's active children in code order (their progress comes from already scoped households)."""
+    return list(OrgUnit.objects.filter(parent=unit, is_active=True).defer("boundary").order_by("code"))
+
+
+def signoffs(*, campaign: Campaign) -> dict[str, tuple]:
+    """Grid path -> (when, by whom) of the campaign's sign-offs. One query."""
+    return {g: (at, by) for g, at, by in SignOff.objects.filter(campaign=campaign)
+            .values_list("grid__path", "at", "by__display_name")}
+
+
+def signoff_get(*, campaign: Campaign, grid: OrgUnit) -> SignOff | None:
+    return SignOff.objects.filter(campaign=campaign, grid=grid).select_related("by").first()
+
+
+def checked_in_today(*, campaign: Campaign, unit: OrgUnit, children: list[OrgUnit]) -> tuple[dict, dict]:
+    """Households and persons checked in today, for the unit and each child (one grouped query)."""
+    today = timezone.localdate(clock.now())
+    rows = (CheckIn.objects.filter(scopes.subtree_q(unit, "target__unit"), campaign=campaign, day=today)
+            .values("target__unit__path").annotate(households=Count("target_id", distinct=True),
+                                                   persons=Count("id")).order_by())
+    total = {"households": 0, "persons": 0}
+    per: dict[str, dict] = {c.path: {"households": 0, "persons": 0} for c in children}
+    for r in rows:
+        path = r["target__unit__path"]
+        for k in total:
+            total[k] += r[k]
+        for cpath, acc in per.items():
+            if scopes.in_any(path, [cpath]):
+                for k in acc:
+                    acc[k] += r[k]
+                break
+    return total, per
+
+
+def self_target_for(*, user) -> Target | None:
+    """The measure the user's own household is under today (latest active emergency), if any."""
+    resident = getattr(user, "resident", None)
+    if resident is None or resident.household_id is None:
+        return None
+    today = timezone.localdate(clock.now())
+    qs = (Target.objects.filter(household_id=resident.household_id, campaign__status=CampaignStatus.ACTIVE,
+                                campaign__kind=Kind.EMERGENCY, released_at__isnull=True,
+                                measure_start__lte=today, measure_end__gte=today)
+          .exclude(measure="").select_related("campaign", "unit").order_by("-campaign__starts_at", "-id"))
+    return qs.first()
+
+
+def person_named(*, pk) -> Resident | None:
+    """The resident a form names; whether they belong to the household is the service's decision."""
+    return Resident.objects.filter(pk=parse_id(pk)).first()
+
+
+def household_member(*, target: Target, pk) -> Resident | None:
+    """An active resident of the target's household (a check-in or a room is for them only)."""
+    return Resident.objects.filter(pk=parse_id(pk), household_id=target.household_id).first()
+
+
+# ---- responsible persons ------------------------------------------------------------------------
+
+def village_path(unit: OrgUnit) -> str:
+    """The path of the unit's village when the unit lies below one (helpers are found per village)."""
+    codes = unit.ancestor_codes
+    return "".join(f"{c}/" for c in codes[:3]) if len(codes) > 3 else unit.path
+
+
+def reassign_candidates(*, campaign: Campaign, unit: OrgUnit) -> list[tuple[str, str]]:
+    """Who may take households over, by the campaign's rule, in the village (or unit) being viewed."""
+    base = village_path(unit)
+    if campaign.rule == Rule.CENTRAL_HOUSEHOLD:
+        rows = (CentralHousehold.objects.filter(scopes.subtree_q(base, "household__micro_grid"),
+                                                leader__status=ResidentStatus.ACTIVE, household__is_active=True)
+                .values_list("id", "leader__name", "household__address").order_by("household__number")[:MAX_PEOPLE])
+        return [(f"c:{i}", f"{name}（{addr}）") for i, name, addr in rows]
+    if campaign.rule == Rule.CADRE:
+        rows = (CadreRegistration.objects.filter(scopes.subtree_q(base, "village"), ended_on__isnull=True,
+                                                 resident__status=ResidentStatus.ACTIVE)
+                .values_list("resident_id", "resident__name", "village__name").distinct()
+                .order_by("resident__name")[:MAX_PEOPLE])
+        return [(f"r:{i}", f"{name}（{v}）") for i, name, v in rows]
+    rows = (Post.objects.filter(scopes.subtree_q(base, "unit"), Post.current_q(), role=Role.GRID_WORKER,
+                                user__isnull=False)
+            .values_list("user_id", "user__display_name", "unit__name").order_by("unit__path")[:MAX_PEOPLE])
+    return [(f"u:{i}", f"{name}（{u}）") for i, name, u in rows]
+
+
+NOT_IN_CAMPAIGN = "所选责任人不在本任务范围内"
+
+
+def candidate_get(*, campaign: Campaign, value: str) -> dict:
+    """The person named by a form value "c:ID" / "r:ID" / "u:ID", of the kind the campaign's rule uses.
+
+    Whether they may take a given household is the service's decision (campaign_reassign).
+    Malformed, missing and of the wrong kind all answer the same 400 naming the field "to".
+    """
+    kind, _sep, raw = (value or "").partition(":")
+    pk = parse_id(raw)
+    if pk is None:
+        raise DomainError("请选择新的责任人", fields={"to": ["请选择新的责任人"]})
+    obj = None
+    if kind == "c" and campaign.rule == Rule.CENTRAL_HOUSEHOLD:
+        obj = CentralHousehold.objects.filter(pk=pk).first()
+        key = "central"
+    elif kind == "r" and campaign.rule == Rule.CADRE:
+        obj = Resident.objects.filter(pk=pk).first()
+        key = "resident"
+    elif kind == "u" and campaign.rule == Rule.GRID_WORKER:
+        from shanzhi.accounts.models import User
+
+        obj = User.objects.filter(pk=pk, is_active=True).first()
+        key = "user"
+    if obj is None:
+        raise DomainError(NOT_IN_CAMPAIGN, fields={"to": [NOT_IN_CAMPAIGN]})
+    return {key: obj}
+
+
+def candidate_unit(*, under: str, central: CentralHousehold | None = None, resident: Resident | None = None,
+                   user=None) -> OrgUnit | None:
+    """Where a person is eligible to take households under the path `under` (a village): the central
+    household's micro-grid, the village a cadre registered with, the grid of a grid worker's post; None
+    when they are not eligible there. One query."""
+    if central is not None:
+        ch = (CentralHousehold.objects.filter(scopes.subtree_q(under, "household__micro_grid"), pk=central.pk,
+                                              household__is_active=True, leader__status=ResidentStatus.ACTIVE)
+              .select_related("household__micro_grid").first())
+        return ch.household.micro_grid if ch else None
+    if resident is not None:
+        reg = (CadreRegistration.objects.filter(scopes.subtree_q(under, "village"), resident_id=resident.pk,
+                                                ended_on__isnull=True, resident__status=ResidentStatus.ACTIVE)
+               .select_related("village").first())
+        return reg.village if reg else None
+    if user is not None:
+        post = (Post.objects.filter(scopes.subtree_q(under, "unit"), Post.current_q(), role=Role.GRID_WORKER,
+                                    user_id=user.pk).select_related("unit").first())
+        return post.unit if post else None
+    return None
+
+
+# ---- quarantine sites ---------------------------------------------------------------------------
+
+def site_list_for(*, user) -> QuerySet[Site]:
+    """Active sites of the user's campaign scope, with current occupancy. One query."""
+    return (Site.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), is_active=True)
+            .annotate(occupied=Count("stays", filter=Q(stays__checked_out_at__isnull=True)))
+            .select_related("unit").order_by("unit__path", "name"))
+
+
+def site_get_for(*, user, pk) -> Site:
+    site = site_list_for(user=user).filter(pk=parse_id(pk)).first()
+    if site is None:
+        raise NotFound("未找到该隔离点")
+    return site
+
+
+def quarantine_target_get_for(*, user, pk) -> Target:
+    """A household of an active campaign in the user's scope; else NotFound."""
+    t = (Target.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), pk=parse_id(pk))
+         .select_related("campaign", "unit").first())
+    if t is None:
+        raise NotFound("未找到该户")
+    return t
+
+
+def quarantined_for(*, user, limit: int) -> tuple[list[Target], dict[int, list[dict]]]:
+    """Households under centralised quarantine in the user's scope, and their active residents. Two queries."""
+    targets = list(Target.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), measure=Measure.CENTRALISED,
+                                         released_at__isnull=True, campaign__status=CampaignStatus.ACTIVE)
+                   .select_related("household", "campaign").order_by("-campaign_id", "household__number")[:limit])
+    people = (Resident.objects.filter(household_id__in=[t.household_id for t in targets],
+                                      status=ResidentStatus.ACTIVE).order_by("household_id", "id")
+              .values("id", "name", "household_id"))
+    by_household: dict[int, list[dict]] = {}
+    for p in people:
+        by_household.setdefault(p["household_id"], []).append(p)
+    return targets, by_household
+
+
+def stays_in(*, sites: list[Site]) -> list[Stay]:
+    """Current stays at the given (already scoped) sites."""
+    return list(Stay.objects.filter(site__in=[s.pk for s in sites], checked_out_at__isnull=True)
+                .select_related("resident", "site", "campaign").order_by("site_id", "room", "id"))
+
+
+def stay_get_for(*, user, pk) -> Stay:
+    sites = Site.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), is_active=True)
+    stay = (Stay.objects.filter(pk=parse_id(pk), site__in=sites.values("pk"))
+            .select_related("resident", "site").first())
+    if stay is None:
+        raise NotFound("未找到")
+    return stay

@@ -34,7 +34,7 @@ from shanzhi.campaigns.models import (
 )
 from shanzhi.campaigns.scope import Scope
 from shanzhi.lib import clock
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.org.models import Level, OrgUnit, Post, Role
 from shanzhi.people.models import CadreRegistration, CentralHousehold, Household, Resident, ResidentStatus
 
@@ -54,14 +54,6 @@ GRID_WORKER_CAPACITY = 5000
 
 def _bad(field: str, message: str) -> DomainError:
     return DomainError(message, fields={field: [message]})
-
-
-def _require(actor, action: str, unit: OrgUnit) -> None:
-    if actor is None or scopes.may(actor, action, unit):
-        return
-    if scopes.may(actor, "campaigns.view", unit):
-        raise PermissionDenied("您的岗位无权进行此操作")
-    raise NotFound("未找到该任务")
 
 
 # ---- assignment ---------------------------------------------------------------------------------
@@ -86,9 +78,6 @@ def _homes_and_helpers(campaign: Campaign, household_ids: list[int]) -> tuple[li
     ids_by_code = dict(OrgUnit.objects.filter(code__in=village_codes).values_list("code", "id"))
     villages = [OrgUnit(pk=i, code=c, path="") for c, i in ids_by_code.items()]
     village_paths = dict(OrgUnit.objects.filter(pk__in=[v.pk for v in villages]).values_list("id", "path"))
-    in_villages = Q(pk__in=[])
-    for p in village_paths.values():
-        in_villages |= Q(micro_grid__path__startswith=p)
     meta: dict = {"micro_grid_of": micro_grid_of}
     cap = campaign.capacity
     if campaign.rule == Rule.GRID_WORKER:
@@ -109,9 +98,8 @@ def _homes_and_helpers(campaign: Campaign, household_ids: list[int]) -> tuple[li
     homes = [A.Home(id=r[0], group=r[1], village=_village_of(r[2], ids_by_code), lat=r[3], lon=r[4],
                     linked=r[5] if campaign.rule == Rule.CENTRAL_HOUSEHOLD else None) for r in rows]
     if campaign.rule == Rule.CENTRAL_HOUSEHOLD:
-        cands = (CentralHousehold.objects.filter(Q(household__is_active=True), Q(leader__status=ResidentStatus.ACTIVE),
-                                                 *([in_villages] if False else []))
-                 .filter(Q(pk__in=[]) | _household_in(village_paths.values()))
+        cands = (CentralHousehold.objects.filter(household__is_active=True, leader__status=ResidentStatus.ACTIVE)
+                 .filter(_household_in(village_paths.values()))
                  .values_list("id", "household_id", "household__micro_grid_id", "household__micro_grid__path",
                               "household__lat", "household__lon", "capacity", "leader_id"))
         helpers = [A.Helper(id=i, group=mg, village=_village_of(p, ids_by_code), lat=la, lon=lo,
@@ -133,7 +121,7 @@ def _homes_and_helpers(campaign: Campaign, household_ids: list[int]) -> tuple[li
 def _household_in(paths) -> Q:
     q = Q(pk__in=[])
     for p in paths:
-        q |= Q(household__micro_grid__path__startswith=p)
+        q |= scopes.subtree_q(p, "household__micro_grid")
     return q
 
 
@@ -201,7 +189,7 @@ def campaign_create(*, actor, kind: str, name: str, scope: Scope, rule: str, cap
                     done_outcomes: list[str] | None = None, measure: str = "", measure_days: int = 14,
                     now: dt.datetime | None = None) -> Campaign:
     """Create a campaign over a scope and give every household a responsible person, in one step."""
-    _require(actor, "campaigns.run", scope.unit)
+    scopes.require(actor, "campaigns.run", scope.unit, what="该任务")
     now = now or clock.now()
     name = (name or "").strip()
     errors: dict[str, list[str]] = {}
@@ -250,10 +238,27 @@ def campaign_create(*, actor, kind: str, name: str, scope: Scope, rule: str, cap
 @transaction.atomic
 def campaign_reassign(*, actor, campaign: Campaign, targets: list[Target], central: CentralHousehold | None = None,
                       resident: Resident | None = None, user=None, now: dt.datetime | None = None) -> int:
-    """Give some households to a named person (within capacity)."""
-    _require(actor, "campaigns.run", campaign.unit)
+    """Give some households to a named person (within capacity).
+
+    The person is a target: of the campaign's kind (central household, registered cadre, grid worker),
+    eligible in each household's village as the assignment rule finds helpers (an active central
+    household there, a current registration with it, a current grid-worker post in it), and in the
+    actor's scope for running campaigns. Anyone else is refused with a 400 naming the field "to".
+    """
+    from shanzhi.campaigns import selectors
+
+    _require_campaign(actor, "campaigns.run", campaign)
     if sum(x is not None for x in (central, resident, user)) != 1:
         raise _bad("to", "请指定一位新的责任人")
+    kind = Rule.CENTRAL_HOUSEHOLD if central else Rule.CADRE if resident else Rule.GRID_WORKER
+    if kind != campaign.rule:
+        raise _bad("to", selectors.NOT_IN_CAMPAIGN)
+    for t in targets:
+        if t.campaign_id != campaign.pk:
+            raise NotFound("未找到该户")
+    for village in sorted({selectors.village_path(t.unit) for t in targets}):
+        home = selectors.candidate_unit(under=village, central=central, resident=resident, user=user)
+        scopes.require_target(actor, "campaigns.run", home, field="to", message=selectors.NOT_IN_CAMPAIGN)
     now = now or clock.now()
     flt = Q(central=central) if central else Q(resident=resident) if resident else Q(user=user)
     current = Target.objects.filter(flt, campaign=campaign).exclude(pk__in=[t.pk for t in targets]).count()
@@ -262,8 +267,6 @@ def campaign_reassign(*, actor, campaign: Campaign, targets: list[Target], centr
     resident_id = central.leader_id if central else (resident.pk if resident else None)
     user_id = user.pk if user else _users_of_residents([resident_id]).get(resident_id)
     for t in targets:
-        if t.campaign_id != campaign.pk:
-            raise NotFound("未找到该户")
         t.central, t.resident_id, t.user_id = central, resident_id, user_id
         t.assigned_at, t.unassigned_reason, t.acknowledged_at = now, "", None
     Target.objects.bulk_update(targets, ["central", "resident_id", "user_id", "assigned_at", "unassigned_reason",
@@ -279,7 +282,7 @@ def campaign_reassign_absent(*, actor, campaign: Campaign, central_id: int | Non
                              resident_id: int | None = None, user_id: int | None = None,
                              now: dt.datetime | None = None) -> A.Assignment:
     """Hand every household of an absent person to others by the campaign's rule, in one step."""
-    _require(actor, "campaigns.run", campaign.unit)
+    _require_campaign(actor, "campaigns.run", campaign)
     now = now or clock.now()
     absent = central_id if campaign.rule == Rule.CENTRAL_HOUSEHOLD else resident_id if campaign.rule == Rule.CADRE \
         else user_id
@@ -328,12 +331,15 @@ def is_responsible(actor, target: Target) -> bool:
     return bool(rid and target.resident_id == rid)
 
 
+def _require_campaign(actor, action: str, campaign: Campaign) -> None:
+    """The gate for acting on a campaign: it is visible to staff whose scope lies on its way down."""
+    visible = actor is None or scopes.reaches(actor, "campaigns.view", campaign.unit)
+    scopes.require(actor, action, campaign.unit, what="该任务", visible=visible)
+
+
 def _require_target(actor, target: Target) -> None:
-    if is_responsible(actor, target) or scopes.may(actor, "campaigns.signoff", target.unit):
-        return
-    if scopes.may(actor, "campaigns.view", target.unit):
-        raise PermissionDenied("您不是该户的责任人")
-    raise NotFound("未找到该户")
+    """The responsible person, or staff who may sign off where the household lies (others: 404/403)."""
+    scopes.require(actor, "campaigns.signoff", target.unit, what="该户", granted=is_responsible(actor, target))
 
 
 def _active(campaign: Campaign) -> None:
@@ -361,6 +367,7 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
                  lon: float | None = None, photo=None, note: str = "", idempotency_key: str | None = None,
                  now: dt.datetime | None = None) -> Visit:
     """Record an outcome for a household; a repeated idempotency key returns the first record."""
+    _require_target(actor, target)
     key = (idempotency_key or "").strip()[:64] or None
     if key:
         existing = Visit.objects.filter(idempotency_key=key).first()
@@ -368,7 +375,6 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
             if existing.target_id != target.pk:
                 raise _bad("idempotency_key", "重复的提交编号")
             return existing
-    _require_target(actor, target)
     campaign = target.campaign
     _active(campaign)
     if outcome not in OUTCOMES.get(campaign.kind, []):
@@ -446,13 +452,13 @@ def visit_raise_case(*, actor, target: Target, category, description: str, kind:
 def grid_signoff(*, actor, campaign: Campaign, grid: OrgUnit, reasons: dict[int, str] | None = None,
                  note: str = "", now: dt.datetime | None = None) -> SignOff:
     """A grid signs off; every household still pending needs a stated reason. Closes the campaign at the last grid."""
-    _require(actor, "campaigns.signoff", grid)
+    scopes.require(actor, "campaigns.signoff", grid, what="该网格")
     _active(campaign)
     if grid.level != Level.GRID:
         raise _bad("grid", "只能按网格签收")
     now = now or clock.now()
     reasons = {int(k): (v or "").strip() for k, v in (reasons or {}).items()}
-    pending = list(Target.objects.filter(campaign=campaign, reached_at__isnull=True, unit__path__startswith=grid.path))
+    pending = list(Target.objects.filter(scopes.subtree_q(grid, "unit"), campaign=campaign, reached_at__isnull=True))
     missing = []
     for t in pending:
         reason = reasons.get(t.pk) or t.pending_reason
@@ -547,7 +553,7 @@ def checkin_record(*, actor, target: Target, resident: Resident, temperature, sy
 
 @transaction.atomic
 def site_create(*, actor, unit: OrgUnit, name: str, rooms: int, capacity: int, address: str = "") -> Site:
-    _require(actor, "campaigns.run", unit)
+    scopes.require(actor, "campaigns.run", unit, what="该单位")
     if not (name or "").strip():
         raise _bad("name", "请填写名称")
     if rooms < 1 or capacity < 1:
@@ -583,7 +589,9 @@ def stay_check_in(*, actor, target: Target, resident: Resident, site: Site, room
 
 @transaction.atomic
 def stay_check_out(*, actor, stay: Stay, now: dt.datetime | None = None) -> Stay:
-    target = Target.objects.get(campaign_id=stay.campaign_id, household_id=stay.resident.household_id)
+    target = Target.objects.filter(campaign_id=stay.campaign_id, household_id=stay.resident.household_id).first()
+    if target is None:  # the person has since moved to a household outside the campaign
+        raise NotFound("未找到该户")
     _require_target(actor, target)
     if stay.checked_out_at:
         raise _bad("stay", "已离开")

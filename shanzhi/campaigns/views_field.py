@@ -16,7 +16,6 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.db import IntegrityError
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +28,6 @@ from shanzhi.campaigns import selectors, services
 from shanzhi.campaigns.models import Campaign, CampaignStatus, CheckIn, Kind, Measure, Outcome, Target
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
-from shanzhi.org.models import OrgUnit
 from shanzhi.people.models import Resident, ResidentStatus
 
 # Labels that live in models as plain Chinese: listed so makemessages puts them in the catalog.
@@ -60,11 +58,6 @@ def field_login_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
             raise HttpForbidden(str(exc)) from None
 
     return wrapper
-
-
-def _mine_q(user) -> Q:
-    rid = getattr(user, "resident_id", None)
-    return Q(user_id=user.pk) | (Q(resident_id=rid) if rid else Q(pk__in=[]))
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -174,37 +167,18 @@ def _duration(delta: dt.timedelta | None) -> str:
 def mine(request: HttpRequest) -> HttpResponse:
     """The active campaigns where the user is responsible for households, with counts."""
     user = request.user
-    counts = (Target.objects.filter(_mine_q(user), campaign__status=CampaignStatus.ACTIVE)
-              .values("campaign_id")
-              .annotate(total=Count("id"), acknowledged=Count("id", filter=Q(acknowledged_at__isnull=False)),
-                        reached=Count("id", filter=Q(reached_at__isnull=False)),
-                        notified=Count("id", filter=Q(notified_at__isnull=False)),
-                        in_place=Count("id", filter=Q(in_place_at__isnull=False)),
-                        revisit=Count("id", filter=Q(revisit_due__isnull=False, reached_at__isnull=True)))
-              .order_by())
-    by_id = {r["campaign_id"]: r for r in counts}
-    campaigns = (Campaign.objects.filter(pk__in=list(by_id)).select_related("unit", "incident")
-                 .order_by("-starts_at", "-id"))
+    campaigns, by_id = selectors.my_campaigns(user=user)
     rows = [{"c": c, "kind": _label(c.kind, Kind), "n": by_id[c.pk], "emergency": c.kind == Kind.EMERGENCY}
             for c in campaigns]
     boards = []
     if scopes.is_staff_user(user):
         boards = list(selectors.campaign_list_for(user=user).filter(status=CampaignStatus.ACTIVE)[:20])
-    self_checkin = bool(getattr(user, "resident_id", None)) and _self_target(user) is not None
+    self_checkin = bool(getattr(user, "resident_id", None)) and selectors.self_target_for(user=user) is not None
     return render(request, "campaigns/field/mine.html",
                   {"rows": rows, "boards": boards, "self_checkin": self_checkin})
 
 
 # ---- the walk list -----------------------------------------------------------------------------
-
-def _my_target(user, campaign: Campaign, target_id: int) -> Target:
-    """One household of the campaign the user may act on (theirs, or in their scope); else NotFound."""
-    t = (selectors.targets_for(user=user, campaign=campaign).select_related("household", "unit", "campaign")
-         .filter(pk=target_id).first())
-    if t is None:
-        raise NotFound("未找到该户")
-    return t
-
 
 def _walk_context(user, campaign: Campaign) -> dict:
     targets = list(selectors.my_targets(user=user, campaign=campaign))
@@ -265,7 +239,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 def visit(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     """Record one outcome for a household; a repeated form (same key) makes one record."""
     campaign = selectors.campaign_get_for(user=request.user, pk=pk)
-    target = _my_target(request.user, campaign, target_id)
+    target = selectors.target_get_for(user=request.user, campaign=campaign, pk=target_id)
     lat, lon = _point(request.POST)
     error = notice = ""
     try:
@@ -296,7 +270,7 @@ def raise_case(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     from shanzhi.cases.models import Category
 
     campaign = selectors.campaign_get_for(user=request.user, pk=pk)
-    target = _my_target(request.user, campaign, target_id)
+    target = selectors.target_get_for(user=request.user, campaign=campaign, pk=target_id)
     key = (request.POST.get("idempotency_key") or "")[:64]
     seen: dict = request.session.get(CASE_KEYS_SESSION, {})
     error = notice = ""
@@ -358,11 +332,8 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         by_id = {t.pk: t for t in targets}
-        try:
-            target = by_id.get(int(request.POST.get("target", "")))
-            resident = Resident.objects.filter(pk=int(request.POST.get("resident", ""))).first()
-        except ValueError:
-            target = resident = None
+        target = by_id.get(selectors.parse_id(request.POST.get("target", "")))
+        resident = selectors.person_named(pk=request.POST.get("resident", ""))
         if target is None or resident is None:
             raise NotFound("未找到该人员")
         try:
@@ -387,19 +358,6 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "campaigns/field/checkin.html", ctx, status=status)
 
 
-def _self_target(user) -> Target | None:
-    """The measure the user's own household is under today (latest active emergency), if any."""
-    resident = getattr(user, "resident", None)
-    if resident is None or resident.household_id is None:
-        return None
-    today = timezone.localdate(clock.now())
-    qs = (Target.objects.filter(household_id=resident.household_id, campaign__status=CampaignStatus.ACTIVE,
-                                campaign__kind=Kind.EMERGENCY, released_at__isnull=True,
-                                measure_start__lte=today, measure_end__gte=today)
-          .exclude(measure="").select_related("campaign", "unit").order_by("-campaign__starts_at", "-id"))
-    return qs.first()
-
-
 @field_login_required
 @require_http_methods(["GET", "POST"])
 def checkin_self(request: HttpRequest) -> HttpResponse:
@@ -407,7 +365,7 @@ def checkin_self(request: HttpRequest) -> HttpResponse:
     resident = getattr(request.user, "resident", None)
     if resident is None:
         raise NotFound("仅限居民本人打卡")
-    target = _self_target(request.user)
+    target = selectors.self_target_for(user=request.user)
     today = timezone.localdate(clock.now())
     ctx: dict = {"target": target, "resident": resident, "today": today, "error": "", "values": {}}
     status = 200
@@ -436,42 +394,6 @@ def checkin_self(request: HttpRequest) -> HttpResponse:
 
 
 # ---- the live board ----------------------------------------------------------------------------
-
-def _board_scope(user, pk) -> tuple[Campaign, OrgUnit, object]:
-    """The campaign, the unit whose board the staff user sees, and its targets; NotFound otherwise."""
-    if not scopes.is_staff_user(user):
-        raise NotFound("未找到该任务")
-    campaign = selectors.campaign_get_for(user=user, pk=pk)
-    targets = Target.objects.filter(campaign=campaign)
-    if scopes.may(user, "campaigns.view", campaign.unit):
-        return campaign, campaign.unit, targets
-    # Staff below the campaign's unit see their own part of it.
-    roots = [u for u in scopes.roots_for(user, "campaigns.view") if u.path.startswith(campaign.unit.path)]
-    if not roots:
-        raise NotFound("未找到该任务")
-    unit = sorted(roots, key=lambda u: u.path)[0]
-    return campaign, unit, targets.filter(unit__path__startswith=unit.path)
-
-
-def _checked_in_today(campaign: Campaign, unit: OrgUnit, children: list[OrgUnit]) -> tuple[dict, dict]:
-    """Households and persons checked in today, for the unit and each child (one grouped query)."""
-    today = timezone.localdate(clock.now())
-    rows = (CheckIn.objects.filter(campaign=campaign, day=today, target__unit__path__startswith=unit.path)
-            .values("target__unit__path").annotate(households=Count("target_id", distinct=True),
-                                                   persons=Count("id")).order_by())
-    total = {"households": 0, "persons": 0}
-    per: dict[str, dict] = {c.path: {"households": 0, "persons": 0} for c in children}
-    for r in rows:
-        path = r["target__unit__path"]
-        for k in total:
-            total[k] += r[k]
-        for cpath, acc in per.items():
-            if path.startswith(cpath):
-                for k in acc:
-                    acc[k] += r[k]
-                break
-    return total, per
-
 
 def _curve(origin: dt.datetime, targets, end: dt.datetime, *, emergency: bool) -> dict:
     """Cumulative households over time since the origin, in up to BOARD_BUCKETS steps. One query.
@@ -507,11 +429,11 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _board_context(user, pk) -> dict:
-    campaign, unit, targets = _board_scope(user, pk)
+    campaign, unit, targets = selectors.board_scope_for(user=user, pk=pk)
     incident = getattr(campaign, "incident", None)
-    children = list(OrgUnit.objects.filter(parent=unit).order_by("code"))
+    children = selectors.child_units(unit)
     total, per_child = selectors.progress(campaign=campaign, unit=unit, children=children, targets=targets)
-    ci_total, ci_per = _checked_in_today(campaign, unit, children)
+    ci_total, ci_per = selectors.checked_in_today(campaign=campaign, unit=unit, children=children)
     origin = incident.occurred_at if incident else campaign.starts_at
     now = clock.now()
     end = campaign.closed_at or now

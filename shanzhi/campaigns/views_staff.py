@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,9 +32,6 @@ from shanzhi.campaigns.models import (
     Measure,
     Outcome,
     Rule,
-    SignOff,
-    Site,
-    Stay,
     Target,
 )
 from shanzhi.campaigns.scope import resolve
@@ -42,12 +39,11 @@ from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
-from shanzhi.org.models import Level, OrgUnit, Post, Role
+from shanzhi.org.models import Level
 from shanzhi.people import selectors as people_selectors
-from shanzhi.people.models import CadreRegistration, CareTag, CentralHousehold, Resident, ResidentStatus
+from shanzhi.people.models import CareTag, Resident, ResidentStatus
 
 PER_PAGE = 50
-MAX_PEOPLE = 500  # responsible persons offered in a reassign list (a village has tens)
 MAX_UNREACHED = 300
 MAX_QUARANTINED = 300
 
@@ -69,11 +65,11 @@ UNIT_LEVELS = (Level.COUNTY, Level.TOWN, Level.VILLAGE, Level.GRID)
 
 def nav_context(user) -> dict:
     """Which campaign links to show (no queries beyond the cached posts)."""
-    return {"may_run": bool(scopes.paths_for(user, "campaigns.run"))}
+    return {"may_run": scopes.may_somewhere(user, "campaigns.run")}
 
 
 def _require_runner(user) -> None:
-    if not scopes.paths_for(user, "campaigns.run"):
+    if not scopes.may_somewhere(user, "campaigns.run"):
         raise PermissionDenied("您的岗位无权发起任务")
 
 
@@ -93,7 +89,7 @@ def _form_errors(form, exc: DomainError, aliases: dict[str, str] | None = None) 
 
 def _unit_choices(user, action: str = "campaigns.run", levels=UNIT_LEVELS) -> list[tuple[str, str]]:
     """Units of the user's subtree for a select, indented by level. Cost: one query."""
-    rows = list(OrgUnit.objects.filter(scopes.scope_q(user, action), is_active=True, level__in=levels)
+    rows = list(org_selectors.orgunit_list_for(user=user, action=action).filter(level__in=levels)
                 .order_by("path").values_list("code", "name", "level", "path"))
     if not rows:
         return []
@@ -126,10 +122,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     page = Paginator(selectors.campaign_list_for(user=user), PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    visible = scopes.scope_q(user, "campaigns.view", "unit") | Q(user_id=user.pk)
-    counts = {r["campaign_id"]: r for r in Target.objects.filter(visible, campaign_id__in=[c.pk for c in rows])
-              .values("campaign_id").annotate(total=Count("id"), reached=Count("id", filter=Q(reached_at__isnull=False)))
-              .order_by()}
+    counts = selectors.campaign_counts_for(user=user, campaigns=rows)
     for c in rows:
         r = counts.get(c.pk, {"total": 0, "reached": 0})
         c.total, c.reached = r["total"], r["reached"]
@@ -232,55 +225,6 @@ def new_incident(request: HttpRequest) -> HttpResponse:
 
 # ---- progress ----------------------------------------------------------------------------------
 
-def _visible_root(user, campaign: Campaign) -> OrgUnit:
-    """The campaign's unit, or the user's own unit below it when they see only part of it."""
-    prefixes = scopes.paths_for(user, "campaigns.view")
-    if any(campaign.unit.path.startswith(p) for p in prefixes):
-        return campaign.unit
-    under = [p for p in prefixes if p.startswith(campaign.unit.path)]
-    if len(under) == 1:
-        return OrgUnit.objects.get(path=under[0])
-    return campaign.unit
-
-
-def _drill_unit(user, root: OrgUnit, code: str) -> OrgUnit:
-    if not code or code == root.code:
-        return root
-    unit = OrgUnit.objects.filter(code=code, path__startswith=root.path).first()
-    if unit is None:
-        raise NotFound("未找到该单位")
-    prefixes = scopes.paths_for(user, "campaigns.view")
-    if not (scopes.may(user, "campaigns.view", unit) or any(p.startswith(unit.path) for p in prefixes)):
-        raise NotFound("未找到该单位")
-    return unit
-
-
-def _village_path(unit: OrgUnit) -> str:
-    """The path of the unit's village when the unit lies below one (helpers are found per village)."""
-    codes = unit.ancestor_codes
-    return "".join(f"{c}/" for c in codes[:3]) if len(codes) > 3 else unit.path
-
-
-def _people_choices(campaign: Campaign, unit: OrgUnit) -> list[tuple[str, str]]:
-    """Who may take households over, by the campaign's rule, in the village (or unit) being viewed."""
-    base = _village_path(unit)
-    if campaign.rule == Rule.CENTRAL_HOUSEHOLD:
-        rows = (CentralHousehold.objects.filter(household__micro_grid__path__startswith=base,
-                                                leader__status=ResidentStatus.ACTIVE, household__is_active=True)
-                .values_list("id", "leader__name", "household__address").order_by("household__number")[:MAX_PEOPLE])
-        return [(f"c:{i}", f"{name}（{addr}）") for i, name, addr in rows]
-    if campaign.rule == Rule.CADRE:
-        rows = (CadreRegistration.objects.filter(village__path__startswith=base, ended_on__isnull=True,
-                                                 resident__status=ResidentStatus.ACTIVE)
-                .values_list("resident_id", "resident__name", "village__name").distinct()
-                .order_by("resident__name")[:MAX_PEOPLE])
-        return [(f"r:{i}", f"{name}（{v}）") for i, name, v in rows]
-    rows = (Post.objects.filter(Post.current_q(), role=Role.GRID_WORKER, user__isnull=False,
-                                unit__path__startswith=base)
-            .values_list("user_id", "user__display_name", "unit__name").order_by("unit__path")[:MAX_PEOPLE])
-    return [(f"u:{i}", f"{name}（{u}）") for i, name, u in rows]
-
-
 NOT_CARE = ("party_member",)  # a tag of the registry, not a need: such households are not put first
 
 
@@ -337,14 +281,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     campaign = selectors.campaign_get_for(user=user, pk=pk)
     targets = selectors.targets_for(user=user, campaign=campaign)
-    root = _visible_root(user, campaign)
-    unit = _drill_unit(user, root, request.GET.get("unit", ""))
-    scoped = targets.filter(unit__path__startswith=unit.path)
-    children = list(OrgUnit.objects.filter(parent=unit, is_active=True).defer("boundary").order_by("code"))
+    root = selectors.visible_root_for(user=user, campaign=campaign)
+    unit = selectors.drill_unit_for(user=user, root=root, code=request.GET.get("unit", ""))
+    scoped = targets.filter(scopes.subtree_q(unit, "unit"))
+    children = selectors.child_units(unit)
     total, rows = selectors.progress(campaign=campaign, unit=unit, children=children, targets=targets)
     rows = [r for r in rows if r.total]
-    signed = {g: (at, by) for g, at, by in SignOff.objects.filter(campaign=campaign)
-              .values_list("grid__path", "at", "by__display_name")}
+    signed = selectors.signoffs(campaign=campaign)
     for r in rows:
         r.signed = signed.get(r.unit.path)
         r.may_signoff = (r.unit.level == Level.GRID and scopes.may(user, "campaigns.signoff", r.unit)
@@ -364,13 +307,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     incident = getattr(campaign, "incident", None) if campaign.kind == Kind.EMERGENCY else None
     ctx = {
         "campaign": campaign, "unit": unit, "root": root, "total": total, "rows": rows,
-        "crumbs": [a for a in org_selectors.orgunit_ancestors(unit) if a.path.startswith(root.path)],
+        "crumbs": [a for a in org_selectors.orgunit_ancestors(unit) if scopes.in_any(a.path, [root.path])],
         "assignees": assignees, "unreached": unreached, "unassigned": unassigned,
         "unreached_more": total.total - total.reached > len(unreached), "curve": curve,
         "night": campaign.kind != Kind.EMERGENCY, "incident": incident,
         "signed_here": signed.get(unit.path), "signoff_here": unit.level == Level.GRID and scopes.may(
             user, "campaigns.signoff", unit) and campaign.status == CampaignStatus.ACTIVE,
-        "may_run": may_run, "people": _people_choices(campaign, unit) if may_run else [],
+        "may_run": may_run, "people": selectors.reassign_candidates(campaign=campaign, unit=unit) if may_run else [],
         "share": round(100 * total.reached / total.total) if total.total else None,
         "cadre_share": round(100 * total.met_cadre / total.total) if total.total else None,
         "outcome_labels": dict(Outcome.choices),
@@ -386,31 +329,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # ---- reassigning -------------------------------------------------------------------------------
 
-def _person(campaign: Campaign, value: str) -> dict:
-    """A responsible person from "c:ID" / "r:ID" / "u:ID", checked to belong to the campaign's unit."""
-    kind, _sep, raw = (value or "").partition(":")
-    try:
-        pk = int(raw)
-    except ValueError:
-        raise DomainError("请选择新的责任人", fields={"to": ["请选择新的责任人"]}) from None
-    path = _village_path(campaign.unit)
-    if kind == "c" and campaign.rule == Rule.CENTRAL_HOUSEHOLD:
-        obj = CentralHousehold.objects.filter(pk=pk, household__micro_grid__path__startswith=path).first()
-        if obj is not None:
-            return {"central": obj}
-    elif kind == "r" and campaign.rule == Rule.CADRE:
-        obj = Resident.objects.filter(pk=pk, registrations__ended_on__isnull=True,
-                                      registrations__village__path__startswith=path).first()
-        if obj is not None:
-            return {"resident": obj}
-    elif kind == "u" and campaign.rule == Rule.GRID_WORKER:
-        post = (Post.objects.filter(Post.current_q(), user_id=pk, role=Role.GRID_WORKER,
-                                    unit__path__startswith=path).select_related("user").first())
-        if post is not None:
-            return {"user": post.user}
-    raise DomainError("所选责任人不在本任务范围内", fields={"to": ["所选责任人不在本任务范围内"]})
-
-
 def _back(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     return redirect(_detail_url(campaign.pk, (request.POST.get("unit") or "").strip()))
 
@@ -421,18 +339,15 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     """Give one household of the campaign to a chosen responsible person."""
     user = request.user
     campaign = selectors.campaign_get_for(user=user, pk=pk)
-    if not scopes.may(user, "campaigns.run", campaign.unit):
-        raise PermissionDenied("您的岗位无权调整责任人")
     form = ReassignForm(request.POST, people=[(request.POST.get("to", ""), "")])
     try:
         if not form.is_valid():
             raise DomainError("请填写户号并选择新的责任人")
         number = form.cleaned_data["household"].strip()
-        target = (selectors.targets_for(user=user, campaign=campaign).filter(household__number=number)
-                  .select_related("household").first())
+        target = selectors.target_by_number_for(user=user, campaign=campaign, number=number)
         if target is None:
             raise DomainError(f"本任务中没有户号为{number}的户")
-        to = _person(campaign, form.cleaned_data["to"])
+        to = selectors.candidate_get(campaign=campaign, value=form.cleaned_data["to"])
         svc.campaign_reassign(actor=user, campaign=campaign, targets=[target], **to)
     except (NotFound, PermissionDenied):
         raise
@@ -449,17 +364,11 @@ def reassign_absent(request: HttpRequest, pk: int) -> HttpResponse:
     """Hand every household of an absent responsible person to others by the campaign's rule, in one step."""
     user = request.user
     campaign = selectors.campaign_get_for(user=user, pk=pk)
-    if not scopes.may(user, "campaigns.run", campaign.unit):
-        raise PermissionDenied("您的岗位无权调整责任人")
-    try:
-        absent = int(request.POST.get("absent", ""))
-    except ValueError:
+    absent = selectors.parse_id(request.POST.get("absent", ""))
+    if absent is None:
         messages.error(request, _("请指定缺席的责任人"))
         return _back(request, campaign)
     field = {Rule.CENTRAL_HOUSEHOLD: "central_id", Rule.CADRE: "resident_id"}.get(campaign.rule, "user_id")
-    if not Target.objects.filter(campaign=campaign, **{field: absent}).exists():
-        messages.error(request, _("该责任人在本任务中没有负责的户"))
-        return _back(request, campaign)
     try:
         result = svc.campaign_reassign_absent(actor=user, campaign=campaign, **{field: absent})
     except (NotFound, PermissionDenied):
@@ -488,11 +397,11 @@ def signoff(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     if grid.level != Level.GRID:
         raise NotFound("只能按网格签收")
     pending = list(selectors.targets_for(user=user, campaign=campaign)
-                   .filter(unit__path__startswith=grid.path, reached_at__isnull=True)
+                   .filter(scopes.subtree_q(grid, "unit"), reached_at__isnull=True)
                    .select_related("household", "unit").order_by("unit__path", "household__number"))
     for t in pending:
         t.reason_input = t.pending_reason
-    done = SignOff.objects.filter(campaign=campaign, grid=grid).select_related("by").first()
+    done = selectors.signoff_get(campaign=campaign, grid=grid)
     missing: set[int] = set()
     error = ""
     if request.method == "POST":
@@ -522,11 +431,6 @@ def signoff(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 # ---- quarantine sites --------------------------------------------------------------------------
 
-def _sites_for(user):
-    return (Site.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), is_active=True)
-            .select_related("unit").order_by("unit__path", "name"))
-
-
 @staff_page
 def sites(request: HttpRequest) -> HttpResponse:
     """Sites of the user's scope with occupancy; create one; check residents of centralised households in
@@ -549,24 +453,12 @@ def sites(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("已新增隔离点：%(name)s") % {"name": site.name})
                 return redirect("campaigns:sites")
-    site_rows = list(_sites_for(user).annotate(
-        occupied=Count("stays", filter=Q(stays__checked_out_at__isnull=True))))
+    site_rows = list(selectors.site_list_for(user=user))
     for s in site_rows:
         s.free = max(0, s.capacity - s.occupied)
-    visible = scopes.scope_q(user, "campaigns.view", "unit")
-    quarantined = list(Target.objects.filter(visible, measure=Measure.CENTRALISED, released_at__isnull=True,
-                                             campaign__status=CampaignStatus.ACTIVE)
-                       .select_related("household", "campaign").order_by("-campaign_id", "household__number")
-                       [:MAX_QUARANTINED])
-    people = list(Resident.objects.filter(household_id__in=[t.household_id for t in quarantined],
-                                          status=ResidentStatus.ACTIVE).order_by("household_id", "id")
-                  .values("id", "name", "household_id"))
-    stays = list(Stay.objects.filter(site__in=[s.pk for s in site_rows], checked_out_at__isnull=True)
-                 .select_related("resident", "site", "campaign").order_by("site_id", "room", "id"))
+    quarantined, by_household = selectors.quarantined_for(user=user, limit=MAX_QUARANTINED)
+    stays = selectors.stays_in(sites=site_rows)
     inside = {(s.campaign_id, s.resident_id) for s in stays}
-    by_household: dict[int, list[dict]] = {}
-    for p in people:
-        by_household.setdefault(p["household_id"], []).append(p)
     rows = []
     for t in quarantined:
         for p in by_household.get(t.household_id, []):
@@ -587,12 +479,9 @@ def stay_check_in(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("请选择隔离点并填写房间号"))
         return redirect("campaigns:sites")
     d = form.cleaned_data
-    visible = scopes.scope_q(user, "campaigns.view", "unit")
-    target = Target.objects.filter(visible, pk=d["target"]).select_related("campaign", "unit").first()
-    site = _sites_for(user).filter(pk=d["site"]).first()
-    if target is None or site is None:
-        raise NotFound("未找到")
-    resident = Resident.objects.filter(pk=d["resident"], household_id=target.household_id).first()
+    target = selectors.quarantine_target_get_for(user=user, pk=d["target"])
+    site = selectors.site_get_for(user=user, pk=d["site"])
+    resident = selectors.household_member(target=target, pk=d["resident"])
     try:
         if resident is None:
             raise DomainError("该人员不在此户")
@@ -612,10 +501,7 @@ def stay_check_in(request: HttpRequest) -> HttpResponse:
 def stay_check_out(request: HttpRequest, pk: int) -> HttpResponse:
     """Check a person out of a site."""
     user = request.user
-    stay = (Stay.objects.filter(pk=pk, site__in=_sites_for(user).values("pk"))
-            .select_related("resident", "site").first())
-    if stay is None:
-        raise NotFound("未找到")
+    stay = selectors.stay_get_for(user=user, pk=pk)
     try:
         svc.stay_check_out(actor=user, stay=stay)
     except (NotFound, PermissionDenied):

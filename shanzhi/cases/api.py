@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from shanzhi.accounts import scopes
 from shanzhi.accounts.api import error_responses
 from shanzhi.accounts.models import User, UserKind
-from shanzhi.cases import selectors, services, workflow
+from shanzhi.cases import public, selectors, services, workflow
 from shanzhi.cases.deadlines import light
 from shanzhi.cases.models import OPEN_STATUSES, Case, Category, Channel, Event, Priority, Status
 from shanzhi.lib import clock
@@ -44,12 +44,37 @@ def _is_staff(request: Request) -> bool:
 
 # --- serializers ------------------------------------------------------------------------------
 
+# What a resident sees of a case, as on the resident pages (shanzhi.cases.public): these for any case they
+# see, the reporter's own input besides on their own case, and the rest left empty.
+RESIDENT_FIELDS = frozenset({
+    "number", "kind", "category", "category_name", "status", "status_label", "description", "unit", "unit_name",
+    "handling_unit", "handling_unit_name", "handling_level", "assignee_name", "department", "department_name",
+    "reporter_name", "anonymous", "is_public", "reported_at", "deadline_at", "light", "closed_at", "rating",
+    "satisfied", "actions"})
+REPORTER_FIELDS = frozenset({"priority", "channel", "address", "lat", "lon", "reopen_count", "rating_comment"})
+HIDDEN_HELP = "; empty unless staff (or, for the reporter's own input, the reporter)"
+
+
+def _staff_view(context: dict, case: Case) -> bool:
+    """Does the caller see this case as staff (its scope, assignee or department), not as a resident?"""
+    return public.sees_as_staff(context.get("user"), case)
+
+
 class CaseSerializer(serializers.ModelSerializer):
-    """A case in a list: codes and names of what it refers to, no extra query per row."""
+    """A case in a list: codes and names of what it refers to, no extra query per row.
+
+    Staff who see the case through their scope get it whole; residents get what the resident pages show."""
 
     # Plain strings (codes listed in the help) keep the schema's enum names unambiguous across apps.
     kind = serializers.CharField(read_only=True, help_text="problem or help")
     status = serializers.CharField(read_only=True, help_text=", ".join(Status.values))
+    priority = serializers.CharField(read_only=True, help_text="normal, urgent or critical" + HIDDEN_HELP)
+    channel = serializers.CharField(read_only=True, help_text=", ".join(Channel.values) + HIDDEN_HELP)
+    supervision = serializers.CharField(read_only=True, help_text="'', normal, yellow or red" + HIDDEN_HELP)
+    description = serializers.SerializerMethodField(
+        help_text="as written for staff and the reporter; phone and ID numbers in it masked for others")
+    address = serializers.CharField(read_only=True, help_text="the reporter's address" + HIDDEN_HELP)
+    reopen_count = serializers.IntegerField(read_only=True, allow_null=True, help_text="rework count" + HIDDEN_HELP)
     handling_level = serializers.CharField(read_only=True, help_text="grid, village, town or county")
     category = serializers.CharField(source="category.code", read_only=True, help_text="category (service) code")
     category_name = serializers.CharField(source="category.name", read_only=True)
@@ -58,12 +83,14 @@ class CaseSerializer(serializers.ModelSerializer):
     unit_name = serializers.CharField(source="unit.name", read_only=True)
     handling_unit = serializers.CharField(source="handling_unit.code", read_only=True)
     handling_unit_name = serializers.CharField(source="handling_unit.name", read_only=True)
-    assignee = serializers.IntegerField(source="assignee_id", allow_null=True, read_only=True)
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True, read_only=True,
+                                        help_text="user id" + HIDDEN_HELP)
     assignee_name = serializers.SerializerMethodField()
     department = serializers.IntegerField(source="department_id", allow_null=True, read_only=True)
     department_name = serializers.CharField(source="department.name", allow_null=True, default=None,
                                             read_only=True)
-    reporter_name = serializers.SerializerMethodField(help_text="hidden from other residents when anonymous")
+    reporter_name = serializers.SerializerMethodField(
+        help_text="staff and the reporter: in full; other residents: surname + 某, empty when anonymous")
     light = serializers.SerializerMethodField(help_text="deadline traffic light: green, yellow, red, or empty")
 
     class Meta:
@@ -73,15 +100,32 @@ class CaseSerializer(serializers.ModelSerializer):
                   "handling_unit_name", "handling_level", "assignee", "assignee_name", "department",
                   "department_name", "reporter_name", "anonymous", "is_public", "supervision", "reported_at",
                   "deadline_at", "light", "reopen_count", "closed_at", "rating", "satisfied"]
+        extra_kwargs = {"lat": {"help_text": "the reporter's point" + HIDDEN_HELP},
+                        "lon": {"help_text": "the reporter's point" + HIDDEN_HELP}}
+
+    def to_representation(self, case: Case) -> dict:
+        data = super().to_representation(case)
+        if _staff_view(self.context, case):
+            return data
+        shown = RESIDENT_FIELDS | REPORTER_FIELDS if public.is_reporter(self.context.get("user"), case) \
+            else RESIDENT_FIELDS
+        for name, field in self.fields.items():
+            if name not in shown:
+                data[name] = None if field.allow_null else ""
+        return data
+
+    def get_description(self, case: Case) -> str:
+        if _staff_view(self.context, case):
+            return case.description
+        return public.description(case, self.context.get("user"))
 
     def get_assignee_name(self, case: Case) -> str | None:
         return str(case.assignee) if case.assignee_id else None
 
     def get_reporter_name(self, case: Case) -> str:
-        if self.context.get("staff") or not case.anonymous:
+        if _staff_view(self.context, case):
             return case.reporter_name
-        user = self.context.get("user")
-        return case.reporter_name if user is not None and case.reporter_id == user.pk else ""
+        return public.reporter_name(case, self.context.get("user"))
 
     def get_light(self, case: Case) -> str:
         return light(case, self.context.get("now"))
@@ -90,8 +134,12 @@ class CaseSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseSerializer):
     actions = serializers.SerializerMethodField(help_text="steps the caller may take now")
     reporter_phone_masked = serializers.SerializerMethodField(help_text="staff only")
-    first_level = serializers.CharField(read_only=True, help_text="grid, village, town or county")
-    closed_level = serializers.CharField(read_only=True, help_text="grid, village, town, county, or empty")
+    first_level = serializers.CharField(read_only=True, help_text="grid, village, town or county" + HIDDEN_HELP)
+    closed_level = serializers.CharField(read_only=True,
+                                         help_text="grid, village, town, county, or empty" + HIDDEN_HELP)
+    extension_reason = serializers.CharField(read_only=True, help_text="staff only")
+    escalations = serializers.IntegerField(read_only=True, allow_null=True, help_text="staff only")
+    rating_comment = serializers.CharField(read_only=True, help_text="staff and the reporter only")
 
     class Meta(CaseSerializer.Meta):
         fields = [*CaseSerializer.Meta.fields, "actions", "reporter_phone_masked", "first_level",
@@ -110,7 +158,7 @@ class CaseDetailSerializer(CaseSerializer):
         return names
 
     def get_reporter_phone_masked(self, case: Case) -> str:
-        return case.reporter_phone_masked if self.context.get("staff") else ""
+        return case.reporter_phone_masked if _staff_view(self.context, case) else ""
 
 
 class AttachmentSerializer(serializers.Serializer):
@@ -124,14 +172,27 @@ class AttachmentSerializer(serializers.Serializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor_label", read_only=True)
+    """A step on the timeline. Residents see public steps as the resident page shows them: other residents
+    as 居民 (an anonymous reporter stays anonymous), notes with phone and ID numbers masked."""
+
+    actor = serializers.SerializerMethodField(help_text="who took the step, in words")
     label = serializers.SerializerMethodField(help_text="the step in words")
+    note = serializers.SerializerMethodField()
     photos = AttachmentSerializer(source="attachments.all", many=True, read_only=True)
     data = serializers.SerializerMethodField(help_text="details of the step (staff only)")
 
     class Meta:
         model = Event
         fields = ["id", "at", "action", "label", "actor", "from_status", "to_status", "note", "data", "photos"]
+
+    def _staff(self) -> bool:
+        return _staff_view(self.context, self.context["case"])
+
+    def get_actor(self, event: Event) -> str:
+        return event.actor_label if self._staff() else public.actor_label(event, self.context.get("user"))
+
+    def get_note(self, event: Event) -> str:
+        return event.note if self._staff() else public.note(event, self.context["case"], self.context.get("user"))
 
     def get_label(self, event: Event) -> str:
         if event.action == "report":
@@ -143,7 +204,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_data(self, event: Event) -> dict:
-        return event.data if self.context.get("staff") else {}
+        return event.data if self._staff() else {}
 
 
 class CaseFilterSerializer(serializers.Serializer):
@@ -318,7 +379,7 @@ class CaseViewSet(StaffViewSet):
 
     def get_serializer_context(self) -> dict:
         ctx = super().get_serializer_context()
-        ctx.update(user=self.request.user, staff=_is_staff(self.request), now=clock.now())
+        ctx.update(user=self.request.user, now=clock.now())
         return ctx
 
     def _get(self, number: str) -> Case:
@@ -440,8 +501,9 @@ class CaseViewSet(StaffViewSet):
     def timeline(self, request: Request, number: str) -> Response:
         """The case's steps, oldest first, with photos; residents see the public steps only."""
         case = self._get(number)
-        events = case.events.prefetch_related("attachments").order_by("at", "id")
-        if not _is_staff(request):
+        events = case.events.select_related("actor").prefetch_related("attachments").order_by("at", "id")
+        if not public.sees_as_staff(request.user, case):
             events = events.filter(public=True)
-        return Response(EventSerializer(events, many=True, context=self.get_serializer_context()).data)
+        context = {**self.get_serializer_context(), "case": case}
+        return Response(EventSerializer(events, many=True, context=context).data)
 

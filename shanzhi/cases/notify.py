@@ -36,6 +36,11 @@ def _send(user_ids, case: Case, kind: str, text: str, key: str, now: dt.datetime
     return len(rows)
 
 
+def inbox_notify(user_ids, *, kind: str, text: str, key: str, now: dt.datetime, case: Case | None = None) -> int:
+    """Put a notification in each user's inbox, once per user and key (a repeat with the same key adds none)."""
+    return _send(user_ids, case, kind, text, key, now)
+
+
 def case_assigned(case: Case, *, now: dt.datetime, escalated: bool = False) -> None:
     kind = "escalated" if escalated else "assigned"
     verb = "上报至您单位" if escalated else "待您处理"

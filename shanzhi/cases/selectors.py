@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from shanzhi.accounts import scopes
 from shanzhi.cases.models import OPEN_STATUSES, Case, Status
 from shanzhi.lib.errors import NotFound
-from shanzhi.org.models import OrgUnit
+from shanzhi.org.models import Level, OrgUnit
 
 
 def case_list_for(*, user) -> QuerySet[Case]:
@@ -63,8 +63,32 @@ def queue_for(*, user, status: str = "", overdue: bool = False, category: str = 
     return qs.select_related("category", "unit", "handling_unit", "assignee").order_by("deadline_at", "id")
 
 
-def public_feed(*, village, limit: int = 50) -> QuerySet[Case]:
-    """Non-private cases in a village, for residents (reporter names hidden when anonymous)."""
+def resident_village(user) -> OrgUnit | None:
+    """The village (or community) of a resident's household; None without one."""
+    resident = getattr(user, "resident", None) if user is not None else None
+    household = getattr(resident, "household", None) if resident is not None else None
+    if household is None:
+        return None
+    return OrgUnit.objects.filter(code__in=household.micro_grid.ancestor_codes, level=Level.VILLAGE).first()
+
+
+def village_public(*, village) -> QuerySet[Case]:
+    """Non-private cases placed in a village: what its residents' feed shows (void and duplicates left out)."""
     return (Case.objects.filter(village.subtree_q("unit"), is_public=True)
-            .exclude(status__in=[Status.VOID, Status.DUPLICATE])
-            .select_related("category").order_by("-reported_at")[:limit])
+            .exclude(status__in=[Status.VOID, Status.DUPLICATE]))
+
+
+def public_feed(*, village, limit: int = 50) -> QuerySet[Case]:
+    """Non-private cases in a village, for residents, newest first (reporter names hidden when anonymous)."""
+    return village_public(village=village).select_related("category").order_by("-reported_at")[:limit]
+
+
+def followable_for(*, user) -> QuerySet[Case]:
+    """Cases a resident may follow besides those they see: the open cases of their own village's feed.
+
+    Nothing else in the county, whatever number or coordinates are posted. Cost: one query for the village.
+    """
+    village = resident_village(user)
+    if village is None:
+        return Case.objects.none()
+    return village_public(village=village).filter(status__in=OPEN_STATUSES)

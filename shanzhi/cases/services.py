@@ -17,7 +17,6 @@ from shanzhi.cases.deadlines import deadline_for
 from shanzhi.cases.images import store_images, validate_images
 from shanzhi.cases.models import (
     LEVEL_ORDER,
-    OPEN_STATUSES,
     ApiKey,
     Case,
     CaseNumber,
@@ -518,40 +517,23 @@ def case_mark_duplicate(*, actor, case: Case, original: Case, note: str = "",
     return case
 
 
-FOLLOW_RADIUS_M = 300
+def followable(actor, case: Case) -> bool:
+    """May `actor` follow `case`: one they already see, or an open case their own village's feed shows.
 
+    Not any case in the county by its published number or coordinates: those answer like missing ones."""
+    from shanzhi.cases.selectors import followable_for
 
-def _resident_village_path(actor) -> str | None:
-    resident = getattr(actor, "resident", None)
-    household = getattr(resident, "household", None) if resident else None
-    if household is None:
-        return None
-    parts = [c for c in household.micro_grid.path.split("/") if c]
-    return "".join(p + "/" for p in parts[:3]) if len(parts) >= 3 else None
-
-
-def followable(actor, case: Case, near: tuple[float, float] | None = None) -> bool:
-    """May `actor` follow `case`: one they can see, or a public open case in their village or near them."""
     if can_view(actor, case):
         return True
-    if not case.is_public or case.status not in OPEN_STATUSES:
-        return False
-    village = _resident_village_path(actor)
-    if village and case.unit.path.startswith(village):
-        return True
-    if near is not None and case.lat is not None:
-        from shanzhi.lib.geometry import distance_m
-
-        return distance_m(near[0], near[1], case.lat, case.lon) <= FOLLOW_RADIUS_M
-    return False
+    return followable_for(user=actor).filter(pk=case.pk).exists()
 
 
 @transaction.atomic
-def case_follow(*, actor, case: Case, near: tuple[float, float] | None = None) -> Case:
-    """Follow a case instead of raising a new one (a public open case nearby, or one you can see)."""
+def case_follow(*, actor, case: Case) -> Case:
+    """Follow a case instead of raising a new one (an open case of your village's feed, or one you see)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         raise PermissionDenied("请先登录")
-    if not followable(actor, case, near):
+    if not followable(actor, case):
         raise NotFound("未找到该诉求")
     case.followers.add(actor)
     audit_record(actor=actor, action="cases.follow", obj=case, unit_path=case.handling_unit.path)

@@ -1,8 +1,9 @@
 """The resident's case pages, phone first: report, similar cases nearby, my cases, rate, village feed.
 
 Views are thin: writes go through shanzhi.cases.services, reads through shanzhi.cases.selectors;
-a case the resident may not see answers 404 exactly like a missing one. Other residents' names are
-never shown in full (surname + 某, or 匿名) and phone numbers never at all.
+a case the resident may not see answers 404 exactly like a missing one. What other residents' cases
+show is decided in shanzhi.cases.public: names as surname + 某 (or 匿名), phone and ID numbers written
+into descriptions and notes masked.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shanzhi.accounts import scopes
 from shanzhi.accounts.models import UserKind
-from shanzhi.cases import deadlines, selectors, services, workflow
+from shanzhi.cases import deadlines, public, selectors, services, workflow
 from shanzhi.cases.forms_resident import WHERE_HOME, RateForm, ReportForm, new_key
 from shanzhi.cases.models import OPEN_STATUSES, Attachment, Case, Category, Channel, Kind, Status
 from shanzhi.lib import clock
@@ -54,9 +54,6 @@ SIMILAR_RADIUS_M = 300
 SIMILAR_DAYS = 30
 SIMILAR_LIMIT = 5
 METRES_PER_DEGREE = 111_320.0
-PHONE_RE = re.compile(r"(?<!\d)(\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d){8}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
-                     "司徒", "夏侯", "令狐", "端木", "澹台", "南宫", "独孤", "西门", "万俟", "轩辕", "呼延")
 
 
 # ---- who is asking -----------------------------------------------------------------------------
@@ -97,15 +94,6 @@ def _household(user):
     return getattr(resident, "household", None) if resident is not None else None
 
 
-def _village(user) -> OrgUnit | None:
-    """The village (or community) of the resident's household."""
-    household = _household(user)
-    if household is None:
-        return None
-    codes = household.micro_grid.ancestor_codes
-    return OrgUnit.objects.filter(code__in=codes, level=Level.VILLAGE).first()
-
-
 # ---- how things are shown ----------------------------------------------------------------------
 
 def _cat_label(category: Category | None) -> str:
@@ -114,38 +102,6 @@ def _cat_label(category: Category | None) -> str:
     if (get_language() or "").startswith("en") and category.name_en:
         return category.name_en
     return category.name
-
-
-def mask_name(name: str) -> str:
-    """Surname + 某 (张三 -> 张某, 欧阳修 -> 欧阳某); an empty name stays empty."""
-    name = (name or "").strip()
-    if not name:
-        return ""
-    surname = next((s for s in COMPOUND_SURNAMES if name.startswith(s) and len(name) > len(s)), name[0])
-    return f"{surname}某"
-
-
-def mask_phones(text: str) -> str:
-    """Replace phone numbers written into free text with a mask."""
-    return PHONE_RE.sub("***", text or "")
-
-
-def _reporter_label(case: Case, viewer) -> str:
-    if case.reporter_id is not None and case.reporter_id == viewer.pk:
-        return gettext("我")
-    if case.anonymous:
-        return gettext("匿名")
-    return mask_name(case.reporter_name) or gettext(case.get_channel_display())
-
-
-def _actor_label(event, viewer) -> str:
-    if event.actor_id is None:
-        return gettext(event.actor_label) if event.actor_label == "系统" else event.actor_label
-    if event.actor_id == viewer.pk:
-        return gettext("我")
-    if _is_resident(event.actor):
-        return gettext("居民")
-    return event.actor_label
 
 
 def _handler(case: Case) -> str:
@@ -163,19 +119,21 @@ def _row(case: Case, viewer, now) -> dict:
     return {"case": case, "category": _cat_label(case.category), "status": gettext(case.get_status_display()),
             "kind": gettext(case.get_kind_display()), "handler": _handler(case), "light": light,
             "light_label": gettext(LIGHT_LABELS[light]) if light else "",
-            "mine": case.reporter_id == viewer.pk, "reporter": _reporter_label(case, viewer)}
+            "mine": case.reporter_id == viewer.pk, "reporter": public.reporter_label(case, viewer)}
 
 
 # ---- nearby open cases -------------------------------------------------------------------------
 
-def similar_open_cases(*, category: Category, lat: float, lon: float, now=None, radius_m: float = SIMILAR_RADIUS_M,
-                       days: int = SIMILAR_DAYS, limit: int = SIMILAR_LIMIT) -> list[tuple[Case, float]]:
-    """Public open cases of a category within radius_m of a point and `days` back, nearest first."""
+def similar_open_cases(*, user, category: Category, lat: float, lon: float, now=None,
+                       radius_m: float = SIMILAR_RADIUS_M, days: int = SIMILAR_DAYS,
+                       limit: int = SIMILAR_LIMIT) -> list[tuple[Case, float]]:
+    """Open cases of a category the resident may follow (their village's feed) within radius_m of a point
+    and `days` back, nearest first."""
     now = now or clock.now()
     dlat = radius_m / METRES_PER_DEGREE
     dlon = radius_m / (METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
-    qs = (Case.objects.filter(category=category, status__in=OPEN_STATUSES, is_public=True,
-                              reported_at__gte=now - dt.timedelta(days=days),
+    qs = (selectors.followable_for(user=user).filter(
+              category=category, reported_at__gte=now - dt.timedelta(days=days),
                               lat__range=(lat - dlat, lat + dlat), lon__range=(lon - dlon, lon + dlon))
           .select_related("category", "unit", "handling_unit", "assignee", "department")
           .order_by("-reported_at")[:200])
@@ -213,10 +171,10 @@ def _similar_rows(request: HttpRequest, data) -> list[dict]:
     if category is None or point is None:
         return []
     user, now = request.user, clock.now()
-    found = similar_open_cases(category=category, lat=point[0], lon=point[1], now=now)
+    found = similar_open_cases(user=user, category=category, lat=point[0], lon=point[1], now=now)
     followed = set(user.followed_cases.filter(pk__in=[c.pk for c, _ in found]).values_list("pk", flat=True))
     return [{**_row(c, user, now), "distance": round(d), "followed": c.pk in followed or c.reporter_id == user.pk,
-             "description": mask_phones(c.description)} for c, d in found]
+             "description": public.description(c, user)} for c, d in found]
 
 
 # ---- the report page ---------------------------------------------------------------------------
@@ -239,7 +197,7 @@ def _category_groups() -> list[dict]:
 
 def _map_features(user) -> list[dict]:
     """Boundaries drawn under the pin map: the resident's village, its grids and their micro-grids."""
-    village = _village(user)
+    village = selectors.resident_village(user)
     if village is not None:
         units = OrgUnit.objects.filter(village.subtree_q(), level__in=[Level.VILLAGE, Level.GRID, Level.MICROGRID])
     else:
@@ -345,7 +303,7 @@ def follow(request: HttpRequest, number: str) -> HttpResponse:
         messages.info(request, gettext("您已关注该诉求。"))
         return redirect("cases:detail_resident", number=case.number)
     try:
-        services.case_follow(actor=request.user, case=case, near=_point_from(request, request.POST))
+        services.case_follow(actor=request.user, case=case)
     except NotFound:
         raise Http404() from None
     messages.success(request, gettext("已关注该诉求，处理进展会显示在“我的诉求”中。"))
@@ -373,14 +331,14 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
     user, now = request.user, clock.now()
     case = selectors.case_get_for(user=user, number_or_id=number)
     events = list(case.events.filter(public=True).select_related("actor").prefetch_related("attachments"))
-    timeline = [{"event": e, "actor": _actor_label(e, user),
+    timeline = [{"event": e, "actor": public.actor_label(e, user), "note": public.note(e, case, user),
                  "action": gettext(ACTION_LABELS.get(e.action, e.action)),
                  "status": gettext(Status(e.to_status).label) if e.to_status in Status.values else "",
                  "photos": list(e.attachments.all())} for e in events]
     mine_ = case.reporter_id == user.pk
     return render(request, "cases/resident/detail.html", {
         "row": _row(case, user, now), "case": case, "timeline": timeline, "mine": mine_,
-        "description": case.description if mine_ else mask_phones(case.description),
+        "description": public.description(case, user),
         "may_rate": _rate_refusal(user, case) is None})
 
 
@@ -441,14 +399,14 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
 def feed(request: HttpRequest) -> HttpResponse:
     """Non-private cases in my village; other residents shown as surname + 某 or 匿名, never phones."""
     user, now = request.user, clock.now()
-    village = _village(user)
+    village = selectors.resident_village(user)
     rows = []
     if village is not None:
         cases = list(selectors.public_feed(village=village).select_related(
             "unit", "handling_unit", "assignee", "department"))
         followed = set(user.followed_cases.filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
         for c in cases:
-            rows.append({**_row(c, user, now), "description": mask_phones(c.description),
+            rows.append({**_row(c, user, now), "description": public.description(c, user),
                          "followed": c.pk in followed or c.reporter_id == user.pk,
                          "followable": c.status in OPEN_STATUSES})
     return render(request, "cases/resident/feed.html", {"village": village, "rows": rows})

@@ -108,3 +108,45 @@ def mask_id_number(id_number: str) -> str:
 
 def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if phone else ""
+
+
+# ---- personal numbers written inside free text ----------------------------------------------------
+#
+# Residents and staff type phone and ID numbers into descriptions and notes ("电话13812345678").
+# Text published beyond staff shows them masked like the registry does. Full-width digits count too,
+# and a number is only taken whole (never the middle of a longer run of digits). Over-masking a long
+# number that merely looks like one is the safe side.
+_DIGIT = "[0-9\uff10-\uff19]"
+_SEP = "[-\u2010-\u2015\uff0d \t\u3000]"
+_ID_IN_TEXT = re.compile(rf"(?<!{_DIGIT}){_DIGIT}{{17}}[0-9\uff10-\uff19Xx\uff38\uff58](?![0-9\uff10-\uff19])")
+_MOBILE_IN_TEXT = re.compile(
+    rf"(?<!{_DIGIT})((?:[+\uff0b]?(?:86|\uff18\uff16)){_SEP}?)?([1\uff11][3-9\uff13-\uff19]{_DIGIT}(?:{_SEP}?{_DIGIT}){{8}})"
+    rf"(?!{_DIGIT})")
+_LANDLINE_IN_TEXT = re.compile(rf"(?<!{_DIGIT})([0\uff10]{_DIGIT}{{2,3}})({_SEP}?)({_DIGIT}{{7,8}})(?!{_DIGIT})")
+
+
+def _digits_only(text: str) -> str:
+    return re.sub(_SEP, "", text)
+
+
+def _mask_mobile(m: re.Match) -> str:
+    digits = _digits_only(m.group(2))
+    return (m.group(1) or "") + digits[:3] + "****" + digits[-4:]
+
+
+def _mask_landline(m: re.Match) -> str:
+    number = m.group(3)
+    return m.group(1) + m.group(2) + "*" * (len(number) - 4) + number[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Mask ID numbers and phone numbers written inside free text, as the registry masks them.
+
+    "电话13812345678" -> "电话138****5678"; "身份证33042119900101123X" -> "身份证330421********123X";
+    "0573-84123456" -> "0573-****3456". Everything else is kept as written.
+    """
+    if not text:
+        return text or ""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0)), text)
+    text = _MOBILE_IN_TEXT.sub(_mask_mobile, text)
+    return _LANDLINE_IN_TEXT.sub(_mask_landline, text)

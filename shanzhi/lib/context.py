@@ -28,7 +28,7 @@ RESIDENT = [
 def _items(entries, user) -> list[tuple[str, str]]:
     out = []
     for label, name, args, action in entries:
-        if action and not scopes.paths_for(user, action):
+        if action and not scopes.may_somewhere(user, action):
             continue
         try:
             out.append((label, reverse(name, args=args or ())))

@@ -23,11 +23,16 @@ def _keys(master: str) -> tuple[AESGCM, bytes]:
     return AESGCM(enc), mac
 
 
+def _master() -> str:
+    """The master key: SHANZHI_PII_KEY, or the data dir's key file, read (or made) on first use."""
+    return str(settings.PII_KEY)
+
+
 def encrypt(value: str) -> str:
     """Encrypt text with AES-GCM; returns base64 (nonce + ciphertext). Empty stays empty."""
     if not value:
         return ""
-    aead, _ = _keys(settings.PII_KEY)
+    aead, _ = _keys(_master())
     nonce = os.urandom(12)
     return base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), None)).decode()
 
@@ -35,7 +40,7 @@ def encrypt(value: str) -> str:
 def decrypt(token: str) -> str:
     if not token:
         return ""
-    aead, _ = _keys(settings.PII_KEY)
+    aead, _ = _keys(_master())
     raw = base64.b64decode(token)
     return aead.decrypt(raw[:12], raw[12:], None).decode()
 
@@ -44,5 +49,5 @@ def lookup_hash(value: str) -> str:
     """Keyed hash (HMAC-SHA256, hex) of a normalised value, for equality search."""
     if not value:
         return ""
-    _, mac = _keys(settings.PII_KEY)
+    _, mac = _keys(_master())
     return hmac.new(mac, value.encode(), hashlib.sha256).hexdigest()

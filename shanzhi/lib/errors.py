@@ -31,3 +31,10 @@ class PermissionDenied(DomainError):
 
     code = "permission_denied"
     status = 403
+
+
+class RateLimited(DomainError):
+    """Too many of something in a short time (reveals an hour, codes a minute): try again later."""
+
+    code = "rate_limited"
+    status = 429

@@ -23,7 +23,7 @@ def staff_page(view: Callable[..., HttpResponse] | None = None, *, action: str |
         @never_cache
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not scopes.is_staff_user(request.user) or (action and not scopes.paths_for(request.user, action)):
+            if not scopes.is_staff_user(request.user) or (action and not scopes.may_somewhere(request.user, action)):
                 raise Http404()
             try:
                 return view(request, *args, **kwargs)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from shanzhi.cases.models import OPEN_STATUSES, Case, Category, Channel, Event, Kind, Status
 from shanzhi.lib import clock
+from shanzhi.lib.codes import mask_text
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.open311.attributes import attributes_for
 
@@ -125,6 +126,7 @@ def published() -> QuerySet[Case]:
 
 
 def request_dict(case: Case) -> dict:
+    """A case as the whole internet sees it: free text with phone and ID numbers masked, no names."""
     at_home = case.household_id is not None
     lat, lon = case.lat, case.lon
     if at_home and lat is not None:
@@ -132,16 +134,16 @@ def request_dict(case: Case) -> dict:
     return {
         "service_request_id": case.number,
         "status": "open" if case.status in OPEN else "closed",
-        "status_notes": getattr(case, "status_notes", None) or "",
+        "status_notes": mask_text(getattr(case, "status_notes", None) or ""),
         "service_name": label(case.category),
         "service_code": case.category.code,
-        "description": case.description,
+        "description": mask_text(case.description),
         "agency_responsible": case.department.name if case.department_id else case.handling_unit.name,
         "service_notice": str(NOTICES.get(case.status, "")),
         "requested_datetime": iso(case.reported_at),
         "updated_datetime": iso(case.updated_at),
         "expected_datetime": iso(case.deadline_at),
-        "address": "" if at_home else case.address,
+        "address": "" if at_home else mask_text(case.address),
         "address_id": case.unit.code,
         "zipcode": "",
         "lat": lat,

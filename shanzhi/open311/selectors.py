@@ -22,7 +22,7 @@ def may_manage_keys(user) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     root = county_root()
-    return root is not None and scopes.may(user, "open311.keys", root)
+    return root is not None and scopes.covers_all(user, "open311.keys")
 
 
 def apikey_list_for(*, user) -> QuerySet[ApiKey]:

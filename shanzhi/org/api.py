@@ -22,7 +22,6 @@ from shanzhi.accounts import scopes
 from shanzhi.accounts.api import STAFF_API, error_responses
 from shanzhi.accounts.models import User, UserKind
 from shanzhi.lib.errors import DomainError, NotFound
-from shanzhi.org import locate as locating
 from shanzhi.org import selectors, services
 from shanzhi.org.models import Department, Level, OrgUnit, Post, Role, UnitKind
 
@@ -327,12 +326,8 @@ class LocateView(APIView):
     def get(self, request: Request) -> Response:
         """Find the micro-grid under a point, with the units above it the caller may see."""
         q = parse_query(LocateQuerySerializer, request)
-        found = locating.locate(q["lat"], q["lon"])
-        # A micro-grid the caller may not see answers exactly like a point outside the county.
-        if found is None or not scopes.may(request.user, "org.view", found.micro_grid):
-            raise NotFound(_("该坐标不在任何网格内"))
-        chain = [u for u in found.chain if scopes.may(request.user, "org.view", u)]
-        return Response(LocatedSerializer({"micro_grid": found.micro_grid, "chain": chain}).data)
+        micro_grid, chain = selectors.locate_for(user=request.user, lat=q["lat"], lon=q["lon"])
+        return Response(LocatedSerializer({"micro_grid": micro_grid, "chain": chain}).data)
 
 
 @extend_schema(tags=["posts"])
@@ -383,9 +378,9 @@ class PostViewSet(StaffViewSet):
         department = None
         if d["department"]:
             department = Department.objects.filter(code=d["department"], is_active=True).select_related("unit").first()
-            if department is None:
+            if department is None:  # answered like one out of the caller's reach (the service's check)
                 msg = _("未找到该部门")
-                raise DomainError(msg, fields={"department": [msg]})
+                raise DomainError(msg, fields={"department": [msg]}, code="invalid_target")
         post = services.post_appoint(actor=user, unit=unit, role=d["role"], user=holder, resident=resident,
                                      holder_name=d["holder_name"], department=department,
                                      start_date=d["start_date"], end_date=d["end_date"])

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from shanzhi.accounts import scopes
 from shanzhi.lib.codes import CODE_SUFFIX, CodeError, check_unit_code
-from shanzhi.lib.errors import DomainError, NotFound
+from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.geometry import GeometryError, area_m2, parse_polygon
 from shanzhi.org import selectors, services
 from shanzhi.org.models import LEVEL_DEPTH, PARENT_LEVELS, Level, OrgUnit, UnitKind
@@ -253,6 +253,17 @@ def _unit_label(unit: OrgUnit) -> str:
     return f"“{unit.name}”（{unit.code}）"
 
 
+def _refusal(actor, unit: OrgUnit, missing: str, forbidden: str) -> str:
+    """The gate's answer for changing `unit`, as a reason for the report ("" when allowed)."""
+    try:
+        scopes.require(actor, "org.change", unit)
+    except NotFound:
+        return missing
+    except PermissionDenied:
+        return forbidden
+    return ""
+
+
 def _check_tree(items: list[_Item], actor, out: _Collector) -> tuple[dict[str, _Item], dict[str, OrgUnit]]:
     """Check each feature against the tree: existing units, parents, level rules, scope."""
     in_file: dict[str, _Item] = {}
@@ -268,16 +279,16 @@ def _check_tree(items: list[_Item], actor, out: _Collector) -> tuple[dict[str, _
         if it.existing is not None:
             if it.existing.level != it.level:
                 out.add(it, f"系统中已有该编码，层级为{Level(it.existing.level).label}，文件中为{Level(it.level).label}")
-            elif actor is not None and not scopes.may(actor, "org.change", it.existing):
-                reason = ("您的岗位无权修改该单位" if scopes.may(actor, "org.view", it.existing)
-                          else "未找到该单位")
-                out.add(it, reason)
+            else:
+                reason = _refusal(actor, it.existing, "未找到该单位", "您的岗位无权修改该单位")
+                if reason:
+                    out.add(it, reason)
             continue
         if not it.name:
             out.add(it, "新建单位缺少名称（properties.name）")
         if it.parent_code is None:
-            if actor is not None and not getattr(actor, "is_superuser", False):
-                out.add(it, "只有系统管理员可以创建县级单位")
+            if not scopes.covers_all(actor, "org.change"):
+                out.add(it, "只有管辖全部县级单位的管理员可以创建县级单位")
             continue
         parent_item, parent_unit = in_file.get(it.parent_code), db.get(it.parent_code)
         if parent_item is not None and parent_item.bad:
@@ -288,11 +299,11 @@ def _check_tree(items: list[_Item], actor, out: _Collector) -> tuple[dict[str, _
             continue
         if parent_level not in PARENT_LEVELS[it.level]:
             out.add(it, f"{Level(it.level).label}不能直接隶属于{Level(parent_level).label}")
-        if parent_item is None and actor is not None and not scopes.may(actor, "org.change", parent_unit):
-            if scopes.may(actor, "org.view", parent_unit):
-                out.add(it, f"您的岗位无权在{_unit_label(parent_unit)}下新建单位")
-            else:
-                out.add(it, f"上级单位“{it.parent_code}”不存在（文件中和系统中都没有）")
+        if parent_item is None:
+            reason = _refusal(actor, parent_unit, f"上级单位“{it.parent_code}”不存在（文件中和系统中都没有）",
+                              f"您的岗位无权在{_unit_label(parent_unit)}下新建单位")
+            if reason:
+                out.add(it, reason)
     _check_grid_mix(good, out)
     return good, db
 

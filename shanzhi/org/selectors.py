@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from shanzhi.accounts import scopes
 from shanzhi.lib.errors import NotFound
@@ -23,6 +24,17 @@ def orgunit_get_for(*, user, code: str, action: str = "org.view") -> OrgUnit:
 
 def orgunit_children_for(*, user, unit: OrgUnit) -> QuerySet[OrgUnit]:
     return orgunit_list_for(user=user).filter(parent=unit).order_by("code")
+
+
+def locate_for(*, user, lat: float, lon: float) -> tuple[OrgUnit, list[OrgUnit]]:
+    """The micro-grid under a point and the units above it the user may see; a micro-grid out of scope
+    answers exactly like a point outside the county (NotFound)."""
+    from shanzhi.org import locate
+
+    found = locate.locate(lat, lon)
+    if found is None or not scopes.may(user, "org.view", found.micro_grid):
+        raise NotFound(_("该坐标不在任何网格内"))
+    return found.micro_grid, [u for u in found.chain if scopes.may(user, "org.view", u)]
 
 
 def orgunit_ancestors(unit: OrgUnit) -> list[OrgUnit]:

@@ -18,7 +18,7 @@ from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
 from shanzhi.lib import clock
 from shanzhi.lib.codes import CodeError, check_unit_code
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, PermissionDenied
 from shanzhi.lib.geometry import GeometryError, area_m2, parse_polygon
 from shanzhi.org import locate
 from shanzhi.org.models import (
@@ -124,25 +124,16 @@ def _snapshot(unit: OrgUnit) -> dict[str, Any]:
             "parent": unit.parent.code if unit.parent_id else None}
 
 
-def _require(actor, action: str, unit: OrgUnit | None) -> None:
-    """Out of scope is not found; in scope without the role is forbidden."""
-    if actor is None:  # system (commands run as the operator)
-        return
-    if unit is None:
-        if not (getattr(actor, "is_superuser", False)):
-            raise PermissionDenied("只有系统管理员可以创建县级单位")
-        return
-    if not scopes.may(actor, action, unit):
-        if scopes.may(actor, "org.view", unit):
-            raise PermissionDenied("您的岗位无权进行此操作")
-        raise NotFound("未找到该单位")
-
-
 @transaction.atomic
 def orgunit_create(*, actor, code: str, name: str, level: str, parent: OrgUnit | None, kind: str = "",
                    boundary: dict | None = None) -> OrgUnit:
     """Create a unit under a parent, checking code, level and boundary. Audited."""
-    _require(actor, "org.change", parent)
+    if parent is None:
+        # A new county stands beside every existing one: only a scope over the whole tree adds one.
+        if not scopes.covers_all(actor, "org.change"):
+            raise PermissionDenied("只有管辖全部县级单位的管理员可以创建县级单位")
+    else:
+        scopes.require(actor, "org.change", parent, what="该单位")
     name = (name or "").strip()
     if not name:
         raise DomainError("名称不能为空", fields={"name": ["名称不能为空"]})
@@ -184,7 +175,7 @@ def orgunit_create(*, actor, code: str, name: str, level: str, parent: OrgUnit |
 @transaction.atomic
 def orgunit_rename(*, actor, unit: OrgUnit, name: str) -> OrgUnit:
     """Rename a unit (its code stays). Audited with before and after."""
-    _require(actor, "org.change", unit)
+    scopes.require(actor, "org.change", unit, what="该单位")
     name = (name or "").strip()
     if not name:
         raise DomainError("名称不能为空", fields={"name": ["名称不能为空"]})
@@ -199,7 +190,7 @@ def orgunit_rename(*, actor, unit: OrgUnit, name: str) -> OrgUnit:
 @transaction.atomic
 def orgunit_set_boundary(*, actor, unit: OrgUnit, boundary: dict) -> OrgUnit:
     """Replace a boundary; it must lie in the parent, not overlap siblings, and still hold the children."""
-    _require(actor, "org.change", unit)
+    scopes.require(actor, "org.change", unit, what="该单位")
     label = f"{unit.name}（{unit.code}）"
     geom = check_boundary(label=label, boundary=boundary, parent=unit.parent, exclude_id=unit.pk)
     tol = _tolerance()
@@ -236,8 +227,8 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | N
     change audited. Without `carry_land` such a move is refused.
     Cost: one query to load the subtree, two bulk updates, one update per ancestor for the counts.
     """
-    _require(actor, "org.change", unit)
-    _require(actor, "org.change", new_parent)
+    scopes.require(actor, "org.change", unit, what="该单位")
+    scopes.require(actor, "org.change", new_parent, what="该单位")
     if new_parent.path.startswith(unit.path):
         raise DomainError("不能移到自己或自己的下级之下", fields={"parent": ["不能移到自己的下级之下"]})
     if new_parent.level not in PARENT_LEVELS[unit.level]:
@@ -323,7 +314,7 @@ def _carry_land(actor, unit: OrgUnit, new_parent: OrgUnit) -> None:
     chain = list(OrgUnit.objects.filter(path__in=[p for p in old_paths + new_paths if p not in common])
                  .order_by("path"))
     for anc in chain:
-        _require(actor, "org.change", anc)
+        scopes.require(actor, "org.change", anc, what="该单位")
     for anc in chain:
         if not anc.boundary:
             continue
@@ -423,7 +414,7 @@ def rollups_refresh() -> int:
 @transaction.atomic
 def department_create(*, actor, unit: OrgUnit, code: str, name: str) -> Department:
     """Create a department of a county or town (the mediation centre joins 20+ of them). Audited."""
-    _require(actor, "org.change", unit)
+    scopes.require(actor, "org.change", unit, what="该单位")
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
         raise DomainError("部门编码和名称不能为空", fields={"code": ["必填"], "name": ["必填"]})
@@ -440,22 +431,32 @@ def post_appoint(*, actor, unit: OrgUnit, role: str, user=None, resident=None, h
                  department: Department | None = None, start_date: dt.date | None = None,
                  end_date: dt.date | None = None) -> Post:
     """Appoint someone to a role on a unit. The holder is a staff user, a resident, or both."""
-    _require(actor, "org.posts", unit)
+    scopes.require(actor, "org.posts", unit, what="该单位")
     if role not in Role.values:
         raise DomainError(f"未知岗位“{role}”", fields={"role": ["未知岗位"]})
     if unit.level not in ROLE_LEVELS[role]:
         levels = "、".join(Level(lv).label for lv in ROLE_LEVELS[role])
         raise DomainError(f"{Role(role).label}只能设在{levels}", fields={"role": ["岗位与单位层级不符"]})
-    if role == Role.COUNTY_ADMIN and actor is not None and not actor.is_superuser \
-            and not scopes.may(actor, "org.change", unit):
+    if role == Role.COUNTY_ADMIN and actor is not None and not scopes.may(actor, "org.change", unit):
         raise PermissionDenied("只有县级管理员可以任命县级管理员")
     if user is None and resident is None:
         raise DomainError("必须指定任职人", fields={"user": ["必须指定任职人"]})
+    if resident is not None:  # a resident holder is a target too: one the actor may see in the registry
+        home = resident.household.micro_grid if resident.household_id else None
+        scopes.require_target(actor, "people.view", home, field="resident", message="未找到该居民")
     if role == Role.DEPARTMENT_STAFF and department is None:
         raise DomainError("部门工作人员必须指定部门", fields={"department": ["必填"]})
-    if department is not None and not unit.path.startswith(department.unit.path):
-        msg = f"部门“{department.name}”不属于“{unit.name}”或其上级"
-        raise DomainError(msg, fields={"department": [msg]})
+    if department is not None:
+        # The department is a target: one the actor may appoint for (its unit on the way down to their
+        # scope) and on the post's unit or above. A department post grants its department's work under
+        # the post's unit only (scopes.department_grants), so town staff staff a county department for
+        # their town; only an actor who may appoint at the county appoints county-wide staff.
+        if not department.is_active or not (actor is None or scopes.reaches(actor, "org.posts", department.unit)):
+            msg = "未找到该部门"
+            raise DomainError(msg, fields={"department": [msg]}, code="invalid_target")
+        if not unit.path.startswith(department.unit.path):
+            msg = f"部门“{department.name}”不属于“{unit.name}”或其上级"
+            raise DomainError(msg, fields={"department": [msg]})
     start = start_date or clock.today()
     if end_date is not None and end_date < start:
         raise DomainError("任职结束日期早于开始日期", fields={"end_date": ["早于开始日期"]})
@@ -475,7 +476,7 @@ def post_appoint(*, actor, unit: OrgUnit, role: str, user=None, resident=None, h
 @transaction.atomic
 def post_end(*, actor, post: Post, end_date: dt.date | None = None) -> Post:
     """End a post on a date (today by default); history is kept."""
-    _require(actor, "org.posts", post.unit)
+    scopes.require(actor, "org.posts", post.unit, what="该单位")
     end = end_date or clock.today()
     if end < post.start_date:
         raise DomainError("结束日期早于任职开始日期", fields={"end_date": ["早于开始日期"]})

@@ -332,14 +332,16 @@ class ResidentViewSet(StaffViewSet):
         return self._detail(resident.pk)
 
     @extend_schema(request=RevealSerializer,
-                   responses={200: RevealedSerializer, **error_responses(400, 401, 403, 404)})
+                   responses={200: RevealedSerializer, **error_responses(400, 401, 403, 404, 429)})
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk: str) -> Response:
         """Reveal a full ID number or phone, with a reason; the reveal is audited."""
-        resident = self._get(pk)
         s = RevealSerializer(data=request.data)
-        s.is_valid(raise_exception=True)
-        value = services.resident_reveal(actor=request.user, resident=resident, **s.validated_data)
+        if not s.is_valid():
+            self._get(pk)  # a missing or out-of-scope resident answers 404 before bad input does
+            s.is_valid(raise_exception=True)
+        # The service finds the resident itself, so an attempt out of scope is audited (and answers 404).
+        value = services.resident_reveal(actor=request.user, resident=pk, **s.validated_data)
         response = Response({"value": value})
         response["Cache-Control"] = "no-store"
         return response

@@ -21,6 +21,7 @@ from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
 from shanzhi.lib import crypto
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.org import selectors as org_selectors
 from shanzhi.org.models import OrgUnit
 from shanzhi.people import selectors
 from shanzhi.people.models import Registration, Relation, Resident, ResidentStatus
@@ -57,13 +58,14 @@ class Export:
 
 
 def _resolve_unit(actor, unit: OrgUnit | str | None) -> OrgUnit | None:
-    if unit is None or isinstance(unit, OrgUnit):
-        found = unit
-    else:
-        found = OrgUnit.objects.filter(code=str(unit).strip()).first()
-        if found is None:
-            raise NotFound("未找到该单位")
-    if found is not None and actor is not None and not scopes.may(actor, "people.view", found):
+    """The unit to export, in the actor's registry scope (out of scope answers like missing)."""
+    if unit is None:
+        return None
+    code = unit.code if isinstance(unit, OrgUnit) else str(unit).strip()
+    if actor is not None:
+        return org_selectors.orgunit_get_for(user=actor, code=code, action="people.view")
+    found = OrgUnit.objects.filter(code=code).first()
+    if found is None:
         raise NotFound("未找到该单位")
     return found
 
@@ -76,13 +78,11 @@ def residents_for_export(*, actor, unit: OrgUnit | None, masked: bool) -> QueryS
             qs = qs.filter(unit.subtree_q("household__micro_grid"))
     else:
         action = "people.view" if masked else "people.import"
-        if not scopes.paths_for(actor, action):
+        if not scopes.may_somewhere(actor, action):
             if masked:
                 raise PermissionDenied("您的岗位无权导出人口数据")
             raise PermissionDenied("您的岗位无权导出完整的身份证号和手机号，可选择脱敏导出")
-        qs = selectors.resident_list_for(user=actor, unit=unit)
-        if not masked:
-            qs = qs.filter(scopes.scope_q(actor, "people.import", "household__micro_grid"))
+        qs = selectors.resident_list_for(user=actor, unit=unit, action=action)
     head_first = Case(When(relation=Relation.HEAD, then=Value(0)), default=Value(1), output_field=IntegerField())
     return qs.filter(household__is_active=True).annotate(head_first=head_first).order_by(
         "household__number", "head_first", "id")

@@ -619,7 +619,7 @@ def import_people(*, actor, path_or_file: str | os.PathLike | BinaryIO | bytes, 
     households are committed before this returns (default mode); with all_or_nothing, only a file
     without a single bad row is written.
     """
-    if actor is not None and not scopes.paths_for(actor, "people.import"):
+    if actor is not None and not scopes.may_somewhere(actor, "people.import"):
         raise PermissionDenied("您的岗位无权导入人口数据（需县级管理员、镇街工作人员或村社干部岗位）")
     table = read_table(path_or_file)
     report = ImportReport(filename=filename or table.name, encoding=table.encoding, all_or_nothing=all_or_nothing)

@@ -19,7 +19,7 @@ from shanzhi.lib.codes import (
     normalise_phone,
 )
 from shanzhi.lib.crypto import lookup_hash
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied, RateLimited
 from shanzhi.lib.geometry import GeometryError, check_lat_lon
 from shanzhi.org.models import Level, OrgUnit
 from shanzhi.org.services import rollup_add
@@ -37,17 +37,6 @@ from shanzhi.people.models import (
 )
 
 
-def require(actor, action: str, unit: OrgUnit) -> None:
-    """Out of scope answers like not found; in scope but not allowed is forbidden."""
-    if actor is None:
-        return
-    if scopes.may(actor, action, unit):
-        return
-    if scopes.may(actor, "people.view", unit):
-        raise PermissionDenied("您的岗位无权进行此操作")
-    raise NotFound()
-
-
 def _micro_grid(unit: OrgUnit) -> OrgUnit:
     if unit.level != Level.MICROGRID:
         raise DomainError(f"“{unit.name}”不是微网格，户必须落在微网格", fields={"micro_grid": ["必须是微网格"]})
@@ -63,7 +52,7 @@ def _household_snapshot(h: Household) -> dict:
 def household_create(*, actor, number: str, micro_grid: OrgUnit, address: str, registration: str,
                      lat: float | None = None, lon: float | None = None) -> Household:
     """Register a household in a micro-grid. Audited; rolls counts up the tree."""
-    require(actor, "people.change", micro_grid)
+    scopes.require(actor, "people.change", micro_grid)
     _micro_grid(micro_grid)
     number, address = (number or "").strip(), (address or "").strip()
     errors: dict[str, list[str]] = {}
@@ -96,7 +85,7 @@ def household_create(*, actor, number: str, micro_grid: OrgUnit, address: str, r
 def household_update(*, actor, household: Household, address: str | None = None,
                      registration: str | None = None, lat: float | None = None,
                      lon: float | None = None) -> Household:
-    require(actor, "people.change", household.micro_grid)
+    scopes.require(actor, "people.change", household.micro_grid)
     before = _household_snapshot(household)
     if address is not None:
         if not address.strip():
@@ -163,7 +152,7 @@ def resident_create(*, actor, household: Household, name: str, id_number: str, p
                     relation: str = Relation.OTHER, residence: str = Registration.REGISTERED,
                     tags: Iterable[str] = (), moved_in: dt.date | None = None) -> Resident:
     """Register a resident in a household; the ID number must be valid and not yet registered."""
-    require(actor, "people.change", household.micro_grid)
+    scopes.require(actor, "people.change", household.micro_grid)
     person = clean_person(name=name, id_number=id_number, phone=phone)
     if relation not in Relation.values:
         raise DomainError("与户主关系无效", fields={"relation": ["无效"]})
@@ -192,7 +181,7 @@ def resident_create(*, actor, household: Household, name: str, id_number: str, p
 @transaction.atomic
 def resident_update(*, actor, resident: Resident, name: str | None = None, phone: str | None = None,
                     relation: str | None = None, tags: Iterable[str] | None = None) -> Resident:
-    require(actor, "people.change", resident.household.micro_grid)
+    scopes.require(actor, "people.change", resident.household.micro_grid)
     before = {"name": resident.name, "phone": resident.phone_masked, "relation": resident.relation,
               "tags": sorted(resident.tags.values_list("code", flat=True))}
     if name is not None:
@@ -245,8 +234,8 @@ def resident_move(*, actor, resident: Resident, to_household: Household, relatio
     if resident.status != ResidentStatus.ACTIVE or resident.household is None:
         raise DomainError("只有在住居民可以迁移", fields={"status": ["状态不符"]})
     old = resident.household
-    require(actor, "people.change", old.micro_grid)
-    require(actor, "people.change", to_household.micro_grid)
+    scopes.require(actor, "people.change", old.micro_grid)
+    scopes.require_target(actor, "people.change", to_household.micro_grid, field="household", message="未找到该户")
     if to_household.pk == old.pk:
         raise DomainError("已在该户中", fields={"household": ["已在该户中"]})
     day = day or clock.today()
@@ -271,7 +260,7 @@ def resident_end(*, actor, resident: Resident, status: str, day: dt.date | None 
         raise DomainError("状态无效（迁出/死亡）", fields={"status": ["无效"]})
     if resident.status != ResidentStatus.ACTIVE:
         raise DomainError(f"该居民已是“{resident.get_status_display()}”状态", fields={"status": ["状态不符"]})
-    require(actor, "people.change", resident.household.micro_grid)
+    scopes.require(actor, "people.change", resident.household.micro_grid)
     day = day or clock.today()
     _check_after_current_stay(resident, day)
     _close_residency(resident, day, reason or ResidentStatus(status).label)
@@ -284,24 +273,107 @@ def resident_end(*, actor, resident: Resident, status: str, day: dt.date | None 
     return resident
 
 
-@transaction.atomic
-def resident_reveal(*, actor, resident: Resident, field: str, reason: str) -> str:
-    """Decrypt a resident's ID number or phone for someone in scope, with a reason. Audited."""
-    if resident.household is None:
-        raise NotFound()
-    require(actor, "people.reveal", resident.household.micro_grid)
-    reason = (reason or "").strip()
-    if len(reason) < 2:
-        raise DomainError("查看完整信息必须填写事由", fields={"reason": ["请填写事由"]})
-    if field == "id_number":
-        value = resident.id_number_plain()
-    elif field == "phone":
-        value = resident.phone_plain()
-    else:
+REVEAL_FIELDS = {"id_number": "身份证号", "phone": "手机号"}
+REVEALED = tuple(f"people.reveal.{name}" for name in REVEAL_FIELDS)
+REVEAL_REFUSED = "people.reveal.refused"
+REASON_MESSAGE = "查看完整信息必须填写事由（至少两个汉字或字母，写明为何需要）"
+
+
+def resident_reveal(*, actor, resident: Resident | int | str, field: str, reason: str,
+                    now: dt.datetime | None = None) -> str:
+    """Decrypt a resident's ID number or phone for someone in scope, with a reason. Audited.
+
+    `resident` is the record or its id (so an attempt on one out of scope is seen here). Refusals are
+    audited too, in their own transaction: out of scope or missing (404), not allowed (403), over the
+    hourly limit (429, flagged to the county admins once an hour). A reason without content is a 400.
+    """
+    now = now or clock.now()
+    target = resident if isinstance(resident, Resident) else _resident_by_id(resident)
+    try:
+        with transaction.atomic():
+            return _reveal(actor=actor, resident=target, field=field, reason=reason, now=now)
+    except (NotFound, PermissionDenied, RateLimited) as exc:
+        with transaction.atomic():
+            audit_record(actor=actor, action=REVEAL_REFUSED, obj=target, object_type="people.resident",
+                         object_id=str(getattr(resident, "pk", resident))[:40],
+                         unit_path=_reveal_unit_path(target), reason=(reason or "").strip()[:500],
+                         after={"field": str(field)[:20], "refused": exc.code, "status": exc.status})
+            if isinstance(exc, RateLimited):
+                _flag_reveal_burst(actor=actor, unit_path=_reveal_unit_path(target), now=now)
+        raise
+
+
+def _resident_by_id(value) -> Resident | None:
+    text = str(value)
+    if not text.isdigit() or len(text) > 18:  # beyond a 64-bit id: missing, not a database error
+        return None
+    return Resident.objects.select_related("household__micro_grid").filter(pk=int(text)).first()
+
+
+def _reveal_unit_path(resident: Resident | None) -> str:
+    household = resident.household if resident is not None else None
+    return household.micro_grid.path if household is not None else ""
+
+
+def _reveal(*, actor, resident: Resident | None, field: str, reason: str, now: dt.datetime) -> str:
+    household = resident.household if resident is not None else None
+    if household is None:  # missing, or no longer in a household: nobody's to reveal
+        raise NotFound("未找到该居民")
+    scopes.require(actor, "people.reveal", household.micro_grid, what="该居民")
+    if field not in REVEAL_FIELDS:
         raise DomainError("只能查看身份证号或手机号", fields={"field": ["无效"]})
-    audit_record(actor=actor, action=f"people.reveal.{field}", obj=resident,
-                 unit_path=resident.household.micro_grid.path, reason=reason)
+    reason = (reason or "").strip()
+    if sum(ch.isalpha() for ch in reason) < 2:  # letters and CJK characters; not digits, not punctuation
+        raise DomainError(REASON_MESSAGE, fields={"reason": [REASON_MESSAGE]})
+    if actor is not None:
+        _check_reveal_limit(actor=actor, now=now)
+    value = resident.id_number_plain() if field == "id_number" else resident.phone_plain()
+    audit_record(actor=actor, action=f"people.reveal.{field}", obj=resident, unit_path=household.micro_grid.path,
+                 reason=reason)
     return value
+
+
+def reveal_limit() -> int:
+    """Reveals a person may make in an hour (SHANZHI_REVEAL_LIMIT_PER_HOUR, default 20)."""
+    return int(settings.SHANZHI.get("REVEAL_LIMIT_PER_HOUR", 20))
+
+
+def _check_reveal_limit(*, actor, now: dt.datetime) -> None:
+    """Refuse a reveal past the hourly limit, counted from the audit log (the actor's row is locked first,
+    so two reveals at once cannot both take the last one)."""
+    from django.contrib.auth import get_user_model
+
+    from shanzhi.audit.models import AuditEntry
+
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+    limit = reveal_limit()
+    done = AuditEntry.objects.filter(actor_id=actor.pk, action__in=REVEALED,
+                                     at__gt=now - dt.timedelta(hours=1)).count()
+    if done >= limit:
+        raise RateLimited(f"一小时内查看完整信息已达{limit}次上限，请稍后再试；如确有需要请联系县级管理员。")
+
+
+def _flag_reveal_burst(*, actor, unit_path: str, now: dt.datetime) -> None:
+    """Tell the county admins above the resident, in their inbox, once per person per hour."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from shanzhi.cases.notify import inbox_notify
+    from shanzhi.org.models import Post, Role
+
+    if actor is None:
+        return
+    posts = Post.objects.filter(Post.current_q(on=timezone.localdate(now)), role=Role.COUNTY_ADMIN)
+    held = [(u, r) for u, r, path in posts.values_list("user_id", "resident_id", "unit__path")
+            if unit_path.startswith(path)]
+    ids = {u for u, _r in held if u} | set(get_user_model().objects.filter(
+        resident_id__in=[r for _u, r in held if r]).values_list("pk", flat=True))
+    hour = timezone.localtime(now).strftime("%Y%m%d%H")
+    who = getattr(actor, "display_name", "") or getattr(actor, "username", "")
+    text = (f"{who}在一小时内查看居民完整身份证号/手机号已超过{reveal_limit()}次，后续查看已被拒绝，"
+            f"请在审计日志中核实（people.reveal）。")
+    inbox_notify(sorted(ids - {actor.pk}), kind="reveal_burst", text=text, key=f"reveal-burst:{actor.pk}:{hour}",
+                 now=now)
 
 
 def _capacity(ch: CentralHousehold) -> int:
@@ -312,7 +384,7 @@ def _capacity(ch: CentralHousehold) -> int:
 def central_household_create(*, actor, household: Household, leader: Resident,
                              capacity: int | None = None) -> CentralHousehold:
     """Make a household a party-member central household led by one of its party members."""
-    require(actor, "people.change", household.micro_grid)
+    scopes.require(actor, "people.change", household.micro_grid)
     if leader.household_id != household.pk or leader.status != ResidentStatus.ACTIVE:
         raise DomainError("中心户户长必须是该户在住成员", fields={"leader": ["必须是该户成员"]})
     if not leader.tags.filter(code="party_member").exists():
@@ -330,10 +402,11 @@ def central_household_create(*, actor, household: Household, leader: Resident,
 @transaction.atomic
 def central_household_link(*, actor, central: CentralHousehold, households: list[Household]) -> int:
     """Link households to a central household, within capacity and (by default) the same micro-grid."""
-    require(actor, "people.change", central.household.micro_grid)
+    scopes.require(actor, "people.change", central.household.micro_grid)
     same_mg = settings.SHANZHI["CENTRAL_HOUSEHOLD_SAME_MICROGRID"]
     for h in households:
-        require(actor, "people.change", h.micro_grid)
+        scopes.require_target(actor, "people.change", h.micro_grid, field="households",
+                              message=f"未找到户“{h.number}”")
         if same_mg and h.micro_grid_id != central.household.micro_grid_id:
             raise DomainError(f"户“{h.number}”与中心户不在同一微网格", fields={"households": ["不在同一微网格"]})
         if h.pk == central.household_id:
@@ -356,7 +429,7 @@ def cadre_register(*, actor, resident: Resident, village: OrgUnit, kind: str, wo
     """Register a party member or cadre with the village they live in (进村报到)."""
     if resident.household is None:
         raise NotFound()
-    require(actor, "people.change", resident.household.micro_grid)
+    scopes.require(actor, "people.change", resident.household.micro_grid)
     if village.level != Level.VILLAGE:
         raise DomainError("只能向村/社区报到", fields={"village": ["必须是村/社区"]})
     if kind not in CadreKind.values:

@@ -190,16 +190,15 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @domain_errors
 def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Reveal an ID number or phone once, with a reason (audited by the service); never stored in the page."""
-    resident = selectors.resident_get_for(user=request.user, pk=pk)
     form = RevealForm(request.POST)
     revealed = None
     if form.is_valid():
-        try:
-            value = services.resident_reveal(actor=request.user, resident=resident,
+        try:  # the service finds the resident, so an attempt out of scope is audited too (and is a 404)
+            value = services.resident_reveal(actor=request.user, resident=pk,
                                              field=form.cleaned_data["field"], reason=form.cleaned_data["reason"])
         except (NotFound, PermissionDenied):
             raise
-        except DomainError as exc:
+        except DomainError as exc:  # the message shows in the form (htmx swaps only a 200)
             form.add_error(None, str(exc))
             for name, errors in exc.fields.items():
                 for msg in errors:
@@ -207,6 +206,7 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             revealed = {"field": form.cleaned_data["field"], "value": value}
             form = RevealForm(initial={"field": form.cleaned_data["field"]})
+    resident = selectors.resident_get_for(user=request.user, pk=pk)
     context = {"resident": resident, "reveal_form": form, "revealed": revealed}
     if request.headers.get("HX-Request") == "true":
         return render(request, "people/_reveal.html", context)

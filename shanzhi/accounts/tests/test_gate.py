@@ -75,3 +75,27 @@ def test_a_department_post_grants_its_department_under_its_unit_only(county):
 def test_covers_all_only_for_the_whole_tree(county):
     assert scopes.covers_all(county.admin, "org.change")
     assert not scopes.covers_all(county.town_staff, "org.change")
+
+
+def test_unlocking_follows_the_appointing_scope_for_superusers_and_county_admins_alike(county):
+    from shanzhi.accounts.services import user_create_staff, user_unlock
+
+    loose = user_create_staff(actor=None, username="nopost", password="x-Shanzhi-2026", check_strength=False)
+    root = user_create_staff(actor=None, username="root", password="x-Shanzhi-2026", is_superuser=True,
+                             check_strength=False)
+    for actor in (root, county.admin):  # both cover the whole tree
+        user_unlock(actor=actor, user=loose)
+    user_unlock(actor=county.town_staff, user=county.worker_a)
+    with pytest.raises(NotFound):
+        user_unlock(actor=county.town_staff, user=county.worker_c)
+    with pytest.raises(NotFound):
+        user_unlock(actor=county.town_staff, user=loose)
+
+
+def test_path_q_limits_rows_that_carry_a_unit_path(county):
+    from shanzhi.audit.models import AuditEntry
+
+    town = AuditEntry.objects.filter(scopes.path_q(county.town_staff, "people.view", "unit_path"))
+    paths = set(town.values_list("unit_path", flat=True))
+    assert paths and all(p.startswith(county.town.path) for p in paths)
+    assert not AuditEntry.objects.filter(scopes.path_q(county.resident_user, "people.view", "unit_path")).exists()

@@ -251,7 +251,16 @@ def test_the_file_backend_appends_to_the_outbox(settings, tmp_path, capsys):
     FileBackend().send(PHONE, "你好 2")
     lines = outbox.read_text(encoding="utf-8").splitlines()
     assert [line.split("\t")[1:] for line in lines] == [[PHONE, "你好 1"], [PHONE, "你好 2"]]
-    assert "你好 1" in capsys.readouterr().err
+    assert oct(outbox.stat().st_mode & 0o777) == oct(0o600)
+    err = capsys.readouterr().err  # numbers and codes stay out of the server's stderr by default
+    assert PHONE not in err and "你好" not in err
+
+
+def test_the_file_backend_echoes_to_stderr_only_when_asked(settings, tmp_path, capsys):
+    settings.SHANZHI = {**settings.SHANZHI, "SMS_BACKEND": "file", "SMS_OUTBOX": tmp_path / "outbox.log",
+                        "SMS_ECHO": True}
+    send_sms(PHONE, "验证码 654321")
+    assert f"[SMS to {PHONE}] 验证码 654321" in capsys.readouterr().err
 
 
 def test_the_console_backend_prints_to_stderr(capsys):

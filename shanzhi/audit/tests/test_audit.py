@@ -206,3 +206,20 @@ def test_a_record_names_the_system_when_there_is_no_actor(county):
     with transaction.atomic():
         entry = audit_record(actor=None, action="test.system", object_type="x", object_id="1")
     assert entry.actor_label == "系统" and entry.actor is None
+
+
+def test_the_admin_of_another_county_reads_only_that_countys_entries(county):
+    from shanzhi.accounts.services import user_create_staff
+    from shanzhi.audit.selectors import audit_list_for
+    from shanzhi.lib.testing import box
+    from shanzhi.org.models import Level, Role
+    from shanzhi.org.services import orgunit_create, post_appoint
+
+    nanhu = orgunit_create(actor=None, code="330402", name="南湖区", level=Level.COUNTY, parent=None,
+                           boundary=box(50, 0, 60, 10))
+    other = user_create_staff(actor=None, username="nanhu", password="x-Shanzhi-2026", check_strength=False)
+    post_appoint(actor=None, unit=nanhu, role=Role.COUNTY_ADMIN, user=other, start_date=dt.date(2024, 1, 1))
+    theirs = set(audit_list_for(user=other).values_list("unit_path", flat=True))
+    assert theirs and all(p == "" or p.startswith(nanhu.path) for p in theirs)
+    ours = set(audit_list_for(user=county.admin).values_list("unit_path", flat=True))
+    assert any(p.startswith(county.county.path) for p in ours) and not any(p.startswith(nanhu.path) for p in ours)

@@ -141,7 +141,8 @@ def test_a_resident_raises_a_case_with_their_session(county, at_wednesday):
     body = resp.json()
     case = Case.objects.get(number=body["number"])
     assert case.channel == "resident" and case.reporter == county.resident_user
-    assert body["handling_unit"] == county.grid_a.code and body["assignee"] == county.worker_a.pk
+    assert body["handling_unit"] == county.grid_a.code and body["assignee_name"] == "网格员甲"
+    assert body["assignee"] is None  # staff user ids are not shown to residents, as on their pages
     assert body["actions"] == []  # nothing for the reporter to do until it is closed
 
 

@@ -12,6 +12,7 @@ from shanzhi.cases import services as svc
 from shanzhi.cases.models import Attachment, Case, Status
 from shanzhi.cases.tests.conftest import photo
 from shanzhi.lib import clock
+from shanzhi.lib.errors import NotFound
 from shanzhi.lib.testing import point_in, report_case
 
 REPORT = "/cases/report/"
@@ -194,6 +195,33 @@ def test_a_case_far_away_in_another_village_cannot_be_followed(resident, county)
     assert not other.followers.filter(pk=county.resident_user.pk).exists()
 
 
+def test_a_case_in_another_village_cannot_be_followed_from_its_published_coordinates(resident, county):
+    other = report_case(county, actor=county.worker_c, channel="patrol", where=(25, 5), description="洋桥村垃圾")
+    page = resident.post(reverse("cases:follow", args=[other.number]),
+                         form(lat=f"{other.lat:.6f}", lon=f"{other.lon:.6f}"))
+    assert page.status_code == 404
+    assert not other.followers.filter(pk=county.resident_user.pk).exists()
+    with pytest.raises(NotFound):
+        svc.case_follow(actor=county.resident_user, case=other)
+    # Nor is it offered as a similar case, however close the pin is.
+    similar = resident.get(reverse("cases:similar"), {"category": "garbage", "lat": other.lat, "lon": other.lon,
+                                                      "where": "pin"})
+    assert "洋桥村垃圾" not in similar.content.decode()
+
+
+def test_only_open_public_cases_of_the_village_can_be_followed(resident, county, neighbour_user):
+    private = report_case(county, actor=neighbour_user, is_public=False, description="不公开的事")
+    closed = close(county, report_case(county, actor=neighbour_user, description="已办结的事"))
+    void = report_case(county, actor=neighbour_user, description="作废的事")
+    svc.case_void(actor=county.town_staff, case=void, note="误报")
+    open_ = report_case(county, actor=neighbour_user, description="还没处理的事")
+    for case in (private, closed, void):
+        assert resident.post(reverse("cases:follow", args=[case.number])).status_code == 404
+        assert not case.followers.filter(pk=county.resident_user.pk).exists()
+    assert resident.post(reverse("cases:follow", args=[open_.number])).status_code == 302
+    assert open_.followers.filter(pk=county.resident_user.pk).exists()
+
+
 def test_similar_cases_are_shown_again_when_the_form_comes_back_with_errors(resident, county, neighbour_user):
     report_case(county, actor=neighbour_user, description="垃圾桶满了")
     page = resident.post(REPORT, form(description=""))
@@ -332,7 +360,7 @@ def test_the_feed_hides_anonymous_names_and_phone_numbers(resident, county, neig
     assert "匿名反映的噪声" in html and "路灯坏了" in html
     assert "私下反映的事" not in html and "洋桥村的事" not in html
     assert "匿名" in html and "李某" in html
-    assert "李梅" not in html and "13800000002" not in html and "138****0002" not in html
+    assert "李梅" not in html and "13800000002" not in html and "路灯坏了，请打138****0002" in html
     assert "13800000001" not in html
 
 

@@ -10,6 +10,7 @@ from shanzhi.lib.codes import (
     make_id_number,
     mask_id_number,
     mask_phone,
+    mask_text,
     normalise_id_number,
     normalise_phone,
 )
@@ -70,3 +71,25 @@ def test_unit_codes_follow_their_parent():
         check_unit_code("3304211122", "village", "330421112")
     with pytest.raises(CodeError, match="数字"):
         check_unit_code("33042111220A", "village", "330421112")
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("电话13812345678", "电话138****5678"),
+        ("身份证33042119900101123X，请核实", "身份证330421********123X，请核实"),
+        ("身份证33042119900101123x", "身份证330421********123x"),
+        ("联系 +86 138-1234-5678 或 8613900001111", "联系 +86 138****5678 或 86139****1111"),
+        ("１３８１２３４５６７８", "１３８****５６７８"),
+        ("座机0573-84123456", "座机0573-****3456"),
+        ("13900001111/13900002222", "139****1111/139****2222"),
+    ],
+)
+def test_phone_and_id_numbers_inside_text_are_masked(text, shown):
+    assert mask_text(text) == shown
+
+
+@pytest.mark.parametrize("text", ["诉求330421-20261127-00042", "金额1234567890123元", "2026-11-27 10:00",
+                                  "路灯坏了三天", ""])
+def test_other_numbers_and_plain_text_are_kept(text):
+    assert mask_text(text) == text

@@ -42,23 +42,32 @@ def server(tmp_path):
                 if proc.poll() is not None:
                     pytest.fail(proc.stdout.read().decode())
                 time.sleep(0.1)
-        yield base, tmp_path
+        yield base, tmp_path, proc
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _stop(proc) -> str:
+    """Stop the server and return everything it printed (the access log goes to stdout)."""
+    proc.terminate()
+    out, _ = proc.communicate(timeout=10)
+    return out.decode()
 
 
 def test_it_serves_the_login_page_and_vendored_files_on_a_fresh_data_dir(server):
-    base, data = server
+    base, data, _proc = server
     status, body = _get(base + "/accounts/login/")
     assert status == 200 and "登录".encode() in body
     status, body = _get(base + "/static/vendor/leaflet/leaflet.js")
     assert status == 200 and b"Leaflet" in body[:2000]
     assert (data / "shanzhi.sqlite3").exists()
+    assert oct(os.stat(data / "shanzhi.sqlite3").st_mode & 0o777) == oct(0o600)
 
 
 def test_pages_need_a_login(server):
-    base, _ = server
+    base, _, _proc = server
     req = urllib.request.Request(base + "/")
     opener = urllib.request.build_opener(_NoRedirect)
     try:
@@ -71,3 +80,19 @@ def test_pages_need_a_login(server):
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_the_access_log_leaves_out_query_strings(server):
+    base, _, proc = server
+    search = urllib.request.Request(base + "/people/units/330421/residents/?q=33042119900101123X&phone=13800000001",
+                                    headers={"Referer": base + "/people/?q=13800000002"})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        opener.open(search, timeout=5)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 302  # to the log-in page: the request was served and logged
+    log = _stop(proc)
+    lines = [line for line in log.splitlines() if "/people/units/" in line]
+    assert lines and all('"GET /people/units/330421/residents/ HTTP/1.1" 302' in line for line in lines), log
+    for secret in ("33042119900101123X", "13800000001", "13800000002", "q="):
+        assert secret not in log

@@ -200,6 +200,24 @@ def test_personal_data_is_never_published(client, county, now, api_key, fmt):
     assert home["address"] == "" and home["lat"] == round(county.household_a.lat, 3)
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_phone_and_id_numbers_written_in_the_text_are_masked(client, county, now, fmt):
+    case = report_case(county, description="垃圾堆在门口，联系13800000002，身份证330421198502022223",
+                       address="一组5号，电话0573-84123456")
+    cs.case_accept(actor=county.worker_a, case=case)
+    cs.case_start(actor=county.worker_a, case=case)
+    cs.case_report_back(actor=county.worker_a, case=case, note="已清运，已告知13800000002")
+    for response in (get(client, fmt), client.get(f"/open311/v2/requests/{case.number}.{fmt}")):
+        text = response.content.decode()
+        assert "13800000002" not in text and "330421198502022223" not in text and "84123456" not in text
+        found = body(response)
+        (request,) = found if fmt == "json" else [
+            {child.tag: child.text or "" for child in found.find("request")}]
+        assert request["description"] == "垃圾堆在门口，联系138****0002，身份证330421********2223"
+        assert request["status_notes"] == "已清运，已告知138****0002"
+        assert request["address"] == "一组5号，电话0573-****3456"
+
+
 def test_the_clients_media_url_is_published(client, county, api_key):
     number = body(post(client, api_key=api_key, service_code="garbage", media_url="https://img.example.com/1.jpg",
                        **at(2, 5)))[0]["service_request_id"]

@@ -287,3 +287,12 @@ def test_the_appoint_command_gives_a_post(county, capsys):
         call_command("appoint", "worker_c", county.town.code, "grid_worker")
     with pytest.raises(CommandError):
         call_command("appoint", "worker_c", county.grid_c.code, "grid_head", "--as", "town")
+
+
+def test_only_a_scope_over_every_county_imports_a_new_county(county):
+    fc = collection(feature("330402", "南湖区", "county", box(50, 0, 60, 10)))
+    text = reasons(import_feature_collection(fc, actor=county.town_staff))
+    assert "只有管辖全部县级单位的管理员可以创建县级单位" in text[0]
+    assert not OrgUnit.objects.filter(code="330402").exists()
+    assert import_feature_collection(fc, actor=county.admin).ok
+    assert OrgUnit.objects.get(code="330402").parent is None

@@ -259,9 +259,16 @@ def test_a_grid_worker_may_not_rename_their_own_grid(county):
     assert fresh(county.grid_a).name == "新联村第一网格"
 
 
-def test_only_a_superuser_creates_a_county(county):
+def test_only_a_scope_over_every_county_creates_a_county(county):
     with pytest.raises(PermissionDenied):
-        orgunit_create(actor=county.admin, code="330402", name="南湖区", level=Level.COUNTY, parent=None)
+        orgunit_create(actor=county.town_staff, code="330402", name="南湖区", level=Level.COUNTY, parent=None)
+    # 嘉善's admin covers the whole tree while it holds one county, so may add a second one
+    orgunit_create(actor=county.admin, code="330402", name="南湖区", level=Level.COUNTY, parent=None)
+    with pytest.raises(PermissionDenied):  # ... but no longer covers every county
+        orgunit_create(actor=county.admin, code="330411", name="秀洲区", level=Level.COUNTY, parent=None)
+    root = user_create_staff(actor=None, username="root", password="Shanzhi-test-2026", is_superuser=True,
+                             check_strength=False)
+    assert orgunit_create(actor=root, code="330411", name="秀洲区", level=Level.COUNTY, parent=None).parent is None
 
 
 # --- posts and departments -----------------------------------------------------------------------------

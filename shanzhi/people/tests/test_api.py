@@ -340,4 +340,5 @@ def test_a_micro_grid_head_may_not_reveal(county):
     response = client_for(county.worker_c).post(f"/api/v1/residents/{county.resident.pk}/reveal/",
                                                 {"field": "phone", "reason": "联系"}, format="json")
     assert response.status_code == 403
-    assert not AuditEntry.objects.filter(action__startswith="people.reveal").exists()
+    (refused,) = AuditEntry.objects.filter(action__startswith="people.reveal")
+    assert refused.action == "people.reveal.refused" and refused.after["refused"] == "permission_denied"

@@ -289,7 +289,10 @@ def test_reveal_out_of_scope_is_not_found(client, county):
     response = client.post(reveal_url(county.resident), {"field": "id_number", "reason": "核实身份"})
     assert response.status_code == 404
     assert ID_RESIDENT not in response.content.decode()
-    assert not AuditEntry.objects.filter(action__startswith="people.reveal").exists()
+    # The attempt is in the audit log as a refusal; nothing was revealed.
+    (refused,) = AuditEntry.objects.filter(action__startswith="people.reveal")
+    assert refused.action == "people.reveal.refused" and refused.actor == county.worker_b
+    assert refused.after["refused"] == "not_found"
 
 
 def test_a_micro_grid_head_sees_residents_but_may_not_reveal(client, county):
@@ -302,7 +305,8 @@ def test_a_micro_grid_head_sees_residents_but_may_not_reveal(client, county):
     assert page.status_code == 200 and 'name="reason"' not in page.content.decode()
     response = client.post(reveal_url(county.resident), {"field": "id_number", "reason": "核实身份"})
     assert response.status_code == 403
-    assert not AuditEntry.objects.filter(action__startswith="people.reveal").exists()
+    assert list(AuditEntry.objects.filter(action__startswith="people.reveal").values_list("action", flat=True)) \
+        == ["people.reveal.refused"]
 
 
 def test_reveal_only_accepts_post(client, county):

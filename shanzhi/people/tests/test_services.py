@@ -83,8 +83,10 @@ def test_a_move_cannot_predate_the_current_stay(county):
 
 
 def test_a_grid_worker_cannot_move_someone_into_another_grid(county):
-    with pytest.raises(NotFound):
+    # the household moved to is a target: refused as a field error, the same as a missing household
+    with pytest.raises(DomainError) as exc:
         svc.resident_move(actor=county.worker_a, resident=county.neighbour, to_household=county.household_b)
+    assert exc.value.status == 400 and exc.value.fields == {"household": ["未找到该户"]}
     county.neighbour.refresh_from_db()
     assert county.neighbour.household_id == county.household_a.pk
 
@@ -112,7 +114,8 @@ def test_reveal_needs_a_reason_and_is_audited(county):
 def test_reveal_out_of_scope_is_not_found(county):
     with pytest.raises(NotFound):
         svc.resident_reveal(actor=county.worker_b, resident=county.resident, field="phone", reason="查看")
-    assert not AuditEntry.objects.filter(action__startswith="people.reveal").exists()
+    (refused,) = AuditEntry.objects.filter(action__startswith="people.reveal")  # refused, and audited
+    assert refused.action == "people.reveal.refused" and refused.actor == county.worker_b
 
 
 def test_a_micro_grid_head_may_see_but_not_reveal(county):

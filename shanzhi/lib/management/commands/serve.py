@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from shanzhi.cases.sweep import SweepThread
+from shanzhi.lib.files import private_dir
 from shanzhi.lib.sweeps import sweep_all as sweep
 
 log = logging.getLogger(__name__)
@@ -79,6 +82,8 @@ class Command(BaseCommand):
         from shanzhi.wsgi import application
 
         interval = None if no_sweep else sweep_interval()
+        private_dir(settings.DATA_DIR)  # owner-only, with the static dir ready before WhiteNoise looks
+        private_dir(Path(settings.STATIC_ROOT))
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
         connections.close_all()  # workers are forked from this process: hand them no open connection
@@ -95,6 +100,8 @@ class Command(BaseCommand):
                 self.cfg.set("threads", threads)
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("accesslog", "-")
+                # No query strings in the access log: search fields carry ID numbers and phones.
+                self.cfg.set("logger_class", "shanzhi.lib.accesslog.AccessLogger")
                 self.cfg.set("timeout", 60)
                 self.cfg.set("when_ready", when_ready)
 
