@@ -17,6 +17,9 @@ def _fast_and_quiet(settings, tmp_path):
 
     MemoryBackend.outbox.clear()
     locate.invalidate()
+    from django.core.cache import caches
+
+    caches["throttle"].clear()  # per-address rate counters start afresh in every test
     yield
     locate.invalidate()
     from django.utils import translation

@@ -10,6 +10,18 @@ Environment:
   SMS_BACKEND        dotted path, or file (default: the outbox in the data dir), console, memory
   SHANZHI_SMS_ECHO   1 to also print every SMS (numbers and codes) to stderr; development only
   SHANZHI_REVEAL_LIMIT_PER_HOUR  full ID numbers/phones one person may reveal an hour (default 20)
+  SHANZHI_HSTS_SECONDS        Strict-Transport-Security max-age (default 0: no header); behind HTTPS only
+  SHANZHI_HSTS_SUBDOMAINS     1 to add includeSubDomains to the HSTS header
+  SHANZHI_PROXY_SSL_HEADER    "HEADER=value" the HTTPS proxy sets, e.g. "X-Forwarded-Proto=https" (default unset)
+  SHANZHI_SSL_REDIRECT        1 to redirect plain HTTP to HTTPS
+  SHANZHI_LOGIN_FAILURE_LIMIT failed log-ins allowed per account and address before refusing (default 5)
+  SHANZHI_LOGIN_IP_FAILURE_LIMIT  failed log-ins allowed per address over all accounts (default 20)
+  SHANZHI_LOGIN_LOCK_MINUTES  how long a lock-out lasts (default 15)
+  SHANZHI_CLIENT_IP_HEADER    behind a proxy: the header holding the client address, e.g.
+                              "HTTP_X_FORWARDED_FOR" (its last entry is used); default REMOTE_ADDR
+  SHANZHI_OTP_RATE            one-time-code requests per client address (default "10/hour")
+  SHANZHI_OPEN311_POST_RATE   Open311 POSTs per client address (default "30/hour")
+  SHANZHI_TOKEN_TTL_DAYS      API tokens older than this are refused (default 30)
 
 Files in the data dir are created owner-only (0700 dir, 0600 files) on first need, never at import.
 """
@@ -66,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "shanzhi.lib",
     "shanzhi.audit",
@@ -91,6 +104,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a refused log-in into the login page's own answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shanzhi.urls"
@@ -132,7 +148,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["shanzhi.accounts.backends.StaffPasswordBackend"]
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses an account-and-address pair (or an address) past its failure limit.
+    "shanzhi.accounts.backends.LoginLimitBackend",
+    "shanzhi.accounts.backends.StaffPasswordBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "org:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -145,6 +165,62 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# HTTPS deployments (behind a proxy that terminates TLS). Off by default: plain HTTP on a laptop.
+SECURE_HSTS_SECONDS = int(os.environ.get("SHANZHI_HSTS_SECONDS", "0") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SHANZHI_HSTS_SUBDOMAINS")
+SECURE_SSL_REDIRECT = _env_bool("SHANZHI_SSL_REDIRECT")
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """"X-Forwarded-Proto=https" -> ("HTTP_X_FORWARDED_PROTO", "https"); empty -> None."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    name, sep, value = raw.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value:
+        raise ValueError('SHANZHI_PROXY_SSL_HEADER must look like "X-Forwarded-Proto=https"')
+    name = name.upper().replace("-", "_")
+    return (name if name.startswith("HTTP_") else f"HTTP_{name}", value)
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(os.environ.get("SHANZHI_PROXY_SSL_HEADER", ""))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+
+def _tile_source(url: str) -> list[str]:
+    """The CSP source for the tile server: scheme and host of SHANZHI_TILE_URL ({s} becomes *)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit((url or "").replace("{s}", "x-sub-x"))
+    if not (parts.scheme in {"http", "https"} and parts.netloc):
+        return []
+    host = parts.netloc.replace("x-sub-x", "*")
+    if "{" in host:  # another placeholder in the host: allow that scheme's hosts of the same domain
+        host = "*." + host.split("}", 1)[-1].lstrip(".")
+    return [f"{parts.scheme}://{host}"]
+
+
+# Content-Security-Policy (django-csp): scripts only from our static files, no inline scripts or
+# handlers. Inline style *attributes* stay allowed (style-src-attr; the vendored ECharts tooltips and
+# a few progress bars use them); <style> blocks and style sheets come from 'self' only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *_tile_source(os.environ.get("SHANZHI_TILE_URL", ""))],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "zh-hans"
 # Pages follow the language switch only; set to 1 to follow the browser's Accept-Language too.
@@ -165,9 +241,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 
+# Rate-limit counters (shanzhi.accounts.throttles) shared by every server worker process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                 "LOCATION": str(DATA_DIR / "cache" / "throttle")},
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "shanzhi.accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -175,6 +258,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "shanzhi.lib.api.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "shanzhi.lib.api.exception_handler",
+    # Per client address: one-time-code requests and Open311 POSTs (shanzhi.accounts.throttles).
+    "DEFAULT_THROTTLE_RATES": {
+        "otp": os.environ.get("SHANZHI_OTP_RATE", "10/hour"),
+        "open311_post": os.environ.get("SHANZHI_OPEN311_POST_RATE", "30/hour"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shanzhi 善治 API",
@@ -190,8 +278,14 @@ SHANZHI = {
     "COUNTY_CODE": os.environ.get("SHANZHI_COUNTY_CODE", "330421"),
     "CENTRAL_HOUSEHOLD_CAPACITY": int(os.environ.get("SHANZHI_CENTRAL_HOUSEHOLD_CAPACITY", "10")),
     "CENTRAL_HOUSEHOLD_SAME_MICROGRID": _env_bool("SHANZHI_CENTRAL_HOUSEHOLD_SAME_MICROGRID", True),
-    "LOGIN_MAX_FAILURES": int(os.environ.get("SHANZHI_LOGIN_MAX_FAILURES", "5")),
+    # Failed log-ins (django-axes): per account and client address, and per address over all accounts.
+    "LOGIN_MAX_FAILURES": int(os.environ.get("SHANZHI_LOGIN_FAILURE_LIMIT")
+                              or os.environ.get("SHANZHI_LOGIN_MAX_FAILURES") or "5"),
+    "LOGIN_IP_FAILURE_LIMIT": int(os.environ.get("SHANZHI_LOGIN_IP_FAILURE_LIMIT", "20")),
     "LOGIN_LOCK_MINUTES": int(os.environ.get("SHANZHI_LOGIN_LOCK_MINUTES", "15")),
+    # Behind a proxy: the request header holding the client address (its last entry is used).
+    "CLIENT_IP_HEADER": os.environ.get("SHANZHI_CLIENT_IP_HEADER", "").strip().upper().replace("-", "_"),
+    "TOKEN_TTL_DAYS": int(os.environ.get("SHANZHI_TOKEN_TTL_DAYS", "30")),
     "OTP_TTL_SECONDS": int(os.environ.get("SHANZHI_OTP_TTL_SECONDS", "300")),
     "OTP_MIN_INTERVAL_SECONDS": int(os.environ.get("SHANZHI_OTP_MIN_INTERVAL_SECONDS", "60")),
     "OTP_MAX_PER_HOUR": int(os.environ.get("SHANZHI_OTP_MAX_PER_HOUR", "5")),
@@ -207,6 +301,20 @@ SHANZHI = {
     "TILE_URL": os.environ.get("SHANZHI_TILE_URL", ""),
     "TILE_ATTRIBUTION": os.environ.get("SHANZHI_TILE_ATTRIBUTION", ""),
 }
+
+# django-axes: failed log-ins limited per (account, client address) pair, and per address over all
+# accounts (shanzhi.accounts.login_limits). A refusal answers like a wrong password.
+AXES_FAILURE_LIMIT = SHANZHI["LOGIN_MAX_FAILURES"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = __import__("datetime").timedelta(minutes=SHANZHI["LOGIN_LOCK_MINUTES"])
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lock ends on time, tries during it or not
+AXES_HANDLER = "shanzhi.accounts.login_limits.LoginLimitHandler"
+AXES_LOCKOUT_CALLABLE = "shanzhi.accounts.login_limits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "shanzhi.accounts.login_limits.client_address"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_ENABLE_ADMIN = False  # attempts are cleared with `shanzhi unlock USERNAME` or the user admin's action
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

@@ -126,8 +126,8 @@ class UserAdmin(ScopedAdmin):
     scope_field = "posts__unit"
     editable_fields = ("display_name", "is_active", "is_staff")
     fields = ("username", "display_name", "kind", "resident", "is_active", "is_staff", "is_superuser",
-              "failed_logins", "locked_until", "last_login", "date_joined")
-    list_display = ("username", "display_name", "kind", "is_active", "is_staff", "locked_until", "last_login")
+              "last_login", "date_joined")
+    list_display = ("username", "display_name", "kind", "is_active", "is_staff", "last_login")
     list_filter = ("kind", "is_active", "is_staff")
     search_fields = ("username", "display_name")
     actions = ["unlock"]

@@ -1,7 +1,8 @@
 """API access: who may call the API at all, the error shape in the schema, and staff tokens.
 
 A token is issued only to a staff account that holds a current post (or is a superuser), through
-`staff_authenticate`, so the lock-out after repeated failures applies to the API as to the login page.
+`staff_authenticate` with the request, so the failed log-in limits (per account and client address,
+and per address) apply to the API as to the login page. Tokens expire (`accounts.tokens`).
 Resident accounts never get a token and are refused on every staff endpoint.
 """
 
@@ -81,11 +82,11 @@ class TokenView(APIView):
         responses={200: TokenResponseSerializer, **error_responses(400, 403)},
     )
     def post(self, request: Request) -> Response:
-        """Exchange a staff username and password for an API token; repeated failures lock the account."""
+        """Exchange a staff username and password for an API token (a fresh one when the old has expired)."""
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = staff_authenticate(username=data.validated_data["username"],
-                                  password=data.validated_data["password"])
+                                  password=data.validated_data["password"], request=request._request)
         if not scopes.is_staff_user(user):
             raise PermissionDenied(_("该账号没有在任岗位，不能使用接口"))
         token = token_issue(actor=user, user=user)

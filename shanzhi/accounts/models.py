@@ -18,8 +18,6 @@ class User(AbstractUser):
     resident = models.OneToOneField(
         "people.Resident", null=True, blank=True, on_delete=models.SET_NULL, related_name="user"
     )
-    failed_logins = models.PositiveSmallIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"

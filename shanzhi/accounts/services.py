@@ -1,4 +1,4 @@
-"""Accounts: staff creation, password login with lock-out, resident login by one-time SMS code."""
+"""Accounts: staff creation, password login within failure limits, resident login by one-time SMS code."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,14 +21,9 @@ from shanzhi.lib.crypto import lookup_hash
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.people.models import Resident, ResidentStatus
 
-LOCKED_MESSAGE = "登录失败次数过多，账号已临时锁定，请{minutes}分钟后再试"
-
-
-def _locked_message(minutes: int) -> str:
-    return _("登录失败次数过多，账号已临时锁定，请%(minutes)s分钟后再试") % {"minutes": minutes}
-
 
 def _bad_credentials() -> str:
+    # One answer for an unknown user, a wrong password and a refused (over the limit) attempt.
     return _("用户名或密码错误")
 
 
@@ -67,51 +61,38 @@ def user_create_staff(*, actor, username: str, password: str, display_name: str 
     return user
 
 
-def staff_authenticate(*, username: str, password: str) -> User:
-    """Check a staff password; count failures and lock the account after too many.
+def staff_authenticate(*, username: str, password: str, request=None) -> User:
+    """Check a staff password, within the failure limits of `login_limits` (django-axes).
 
-    Always answers the same for an unknown user and a wrong password. Each attempt commits.
+    With a request (pages, admin, API) the check goes through `django.contrib.auth.authenticate`, which
+    records failures per account and client address and refuses pairs and addresses past their limits.
+    Unknown user, wrong password and refused attempt answer the same. Without a request (trusted
+    in-process callers such as the demo's own checks) only the password is checked.
     """
-    now = clock.now()
-    limit = settings.SHANZHI["LOGIN_MAX_FAILURES"]
-    minutes = settings.SHANZHI["LOGIN_LOCK_MINUTES"]
-    with transaction.atomic():
-        user = User.objects.select_for_update().filter(username=username, kind=UserKind.STAFF).first()
-        if user is None:
-            make_password(password)  # spend the same time as a real check
-            raise LoginError(_bad_credentials())
-        if user.locked_until and user.locked_until > now:
-            raise LoginError(_locked_message(minutes), code="locked")
-        if not user.is_active or not user.check_password(password):
-            user.failed_logins += 1
-            fields = ["failed_logins"]
-            locked = user.failed_logins >= limit
-            if locked:
-                user.locked_until = now + dt.timedelta(minutes=minutes)
-                user.failed_logins = 0
-                fields.append("locked_until")
-                audit_record(actor=None, action="accounts.user.locked", obj=user,
-                             after={"until": user.locked_until.isoformat()})
-            user.save(update_fields=fields)
-        else:
-            user.failed_logins = 0
-            user.locked_until = None
-            user.last_login = now
-            user.save(update_fields=["failed_logins", "locked_until", "last_login"])
-            return user
-    if locked:
-        raise LoginError(_locked_message(minutes), code="locked")
-    raise LoginError(_bad_credentials())
+    from django.contrib.auth import authenticate
+
+    from shanzhi.accounts.backends import StaffPasswordBackend
+
+    if request is not None:
+        user = authenticate(request, username=username, password=password)
+    else:
+        user = StaffPasswordBackend().authenticate(None, username=username, password=password)
+    if user is None:
+        raise LoginError(_bad_credentials())
+    user.last_login = clock.now()
+    user.save(update_fields=["last_login"])
+    return user
 
 
 @transaction.atomic
-def user_unlock(*, actor, user: User) -> User:
-    """Clear a staff account's lock-out and failure count. Audited.
+def user_unlock(*, actor, user: User) -> int:
+    """Forget a staff account's failed log-ins from every address (django-axes). Audited.
 
-    `actor` None is the operator (command line); otherwise someone whose scope for appointing covers
-    the whole tree, or who may appoint posts where the account holds one. Anyone else gets not found.
+    Returns the failures cleared. `actor` None is the operator (command line); otherwise someone whose
+    scope for appointing covers the whole tree, or who may appoint posts where the account holds one.
+    Anyone else gets not found.
     """
-    from shanzhi.accounts import scopes
+    from shanzhi.accounts import login_limits, scopes
 
     if not scopes.covers_all(actor, "org.posts"):
         from shanzhi.org.models import Post
@@ -119,15 +100,11 @@ def user_unlock(*, actor, user: User) -> User:
         units = Post.objects.filter(Post.current_q(), user=user).select_related("unit")
         if not any(scopes.may(actor, "org.posts", p.unit) for p in units):
             raise NotFound(_("未找到该用户"))
-    user = User.objects.select_for_update().get(pk=user.pk)
-    before = {"failed_logins": user.failed_logins,
-              "locked_until": user.locked_until.isoformat() if user.locked_until else None}
-    user.failed_logins = 0
-    user.locked_until = None
-    user.save(update_fields=["failed_logins", "locked_until"])
-    audit_record(actor=actor, action="accounts.user.unlock", obj=user, before=before,
-                 after={"failed_logins": 0, "locked_until": None})
-    return user
+    failures = login_limits.failures_for(user.username)
+    login_limits.reset_username(user.username)
+    audit_record(actor=actor, action="accounts.user.unlock", obj=user,
+                 before={"failed_logins": failures}, after={"failed_logins": 0})
+    return failures
 
 
 def _phone(phone: str) -> str:
@@ -211,11 +188,17 @@ def otp_login(*, phone: str, code: str) -> User:
 
 @transaction.atomic
 def token_issue(*, actor, user: User):
-    """Return the user's API token, creating it on first use. Audited when created."""
+    """Return the user's API token, creating it on first use or when expired. Audited when created."""
     from rest_framework.authtoken.models import Token
 
-    token, created = Token.objects.get_or_create(user=user)
-    if created:
+    from shanzhi.accounts.tokens import token_expired
+
+    token = Token.objects.select_for_update().filter(user=user).first()
+    if token is not None and token_expired(token):
+        token.delete()
+        token = None
+    if token is None:
+        token = Token.objects.create(user=user)
         audit_record(actor=actor, action="accounts.token.issue", obj=user)
     return token
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from shanzhi.accounts.forms import CodeForm, PhoneForm, StaffLoginForm
 from shanzhi.accounts.services import LoginError, otp_login, otp_request, staff_authenticate
+from shanzhi.accounts.throttles import throttle_wait
 from shanzhi.lib.codes import CodeError, mask_phone, normalise_phone
 from shanzhi.lib.errors import DomainError
 
@@ -45,13 +46,13 @@ def _next(request: HttpRequest) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def staff_login(request: HttpRequest) -> HttpResponse:
-    """Show and check the staff login form; lock-out and its message come from the service."""
+    """Show and check the staff login form; unknown user, wrong password and refused attempt read the same."""
     form = StaffLoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
             user = staff_authenticate(username=form.cleaned_data["username"],
-                                      password=form.cleaned_data["password"])
+                                      password=form.cleaned_data["password"], request=request)
         except LoginError as exc:
             error = str(exc)
         else:
@@ -81,10 +82,11 @@ def resident_login(request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             raw = form.cleaned_data["phone"]
             try:
+                _throttle_otp(request)
                 otp_request(phone=raw)
                 phone = normalise_phone(raw)
             except (DomainError, CodeError) as exc:
-                ctx["error"], status = str(exc), 400
+                ctx["error"], status = str(exc), getattr(exc, "status", 400)
             else:
                 request.session[SESSION_PHONE] = phone
                 messages.info(request, _sent_notice(phone))
@@ -97,9 +99,10 @@ def resident_login(request: HttpRequest) -> HttpResponse:
         if not phone:
             return redirect("accounts:resident_login")
         try:
+            _throttle_otp(request)
             otp_request(phone=phone)
         except (DomainError, CodeError) as exc:
-            ctx["error"], status = str(exc), 400
+            ctx["error"], status = str(exc), getattr(exc, "status", 400)
         else:
             messages.info(request, _sent_notice(phone))
             return redirect(_self(ctx["next"]))
@@ -122,6 +125,18 @@ def resident_login(request: HttpRequest) -> HttpResponse:
         status = 400
     ctx.update(step="code", form=form, masked=mask_phone(phone))
     return render(request, "accounts/resident_login.html", ctx, status=status)
+
+
+class Throttled(DomainError):
+    code = "throttled"
+    status = 429
+
+
+def _throttle_otp(request: HttpRequest) -> None:
+    """Refuse a code request past this client address's rate (SHANZHI_OTP_RATE), whatever the number."""
+    wait = throttle_wait(request, "otp")
+    if wait is not None:
+        raise Throttled(_("本机获取验证码过于频繁，请%(wait)s秒后再试") % {"wait": wait})
 
 
 def _self(next_url: str) -> str:

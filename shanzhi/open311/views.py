@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shanzhi.accounts.throttles import throttle_wait
 from shanzhi.cases.models import ApiKey
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.open311 import georeport
@@ -69,7 +70,15 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "GET":
         found = georeport.request_search(request.GET)
         return out.respond(fmt, "service_requests", [georeport.request_dict(c) for c in found])
-    key = apikey_authenticate(request.POST.get("api_key") or request.GET.get("api_key"))
+    if "api_key" in request.GET:
+        # Keys in URLs end up in access logs and proxies' histories: the spec's POST carries it in the body.
+        return out.error(fmt, 400, _("api_key 不能放在网址（查询字符串）中，请作为 POST 请求体的表单字段 api_key 提交"))
+    wait = throttle_wait(request, "open311_post")
+    if wait is not None:
+        response = out.error(fmt, 429, _("提交过于频繁，请%(wait)s秒后再试") % {"wait": wait})
+        response["Retry-After"] = str(wait)
+        return response
+    key = apikey_authenticate(request.POST.get("api_key"))
     if key is None:
         return out.error(fmt, 403, _("api_key 缺失、无效或已吊销"))
     case = open311_request_create(api_key=key, data=request.POST,

@@ -15,6 +15,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: drives a real browser (chromium at /usr/bin/chromium)")
 
 
+def wait_until(page, expression: str, timeout_ms: float | None = None) -> None:
+    """Wait until a JavaScript expression is truthy in the page.
+
+    Playwright's wait_for_function polls by evaluating a string inside the page, which the
+    Content-Security-Policy (no 'unsafe-eval') refuses; page.evaluate goes through the DevTools
+    protocol, which the policy does not govern. Prefer locator assertions (expect) where they fit.
+    """
+    import time
+
+    limit = (timeout_ms or float(os.environ.get("SHANZHI_BROWSER_TIMEOUT_MS", "15000"))) / 1000
+    deadline = time.monotonic() + limit
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)
+
+
 @pytest.fixture
 def project_static(settings):
     """Serve shanzhi/static (vendored Leaflet, htmx, site.css) from the live server.
@@ -43,8 +60,15 @@ def browser_page(monkeypatch, project_static):
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(float(os.environ.get("SHANZHI_BROWSER_TIMEOUT_MS", "15000")))
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=float(os.environ.get("SHANZHI_BROWSER_TIMEOUT_MS", "15000")))
+        refused: list[str] = []  # anything the Content-Security-Policy blocked, on any page of the test
+        context.on("console", lambda msg: refused.append(msg.text)
+                   if msg.type == "error" and "Content Security Policy" in msg.text else None)
         try:
             yield page
         finally:
             context.close()
             browser.close()
+        assert refused == [], f"the page broke its Content-Security-Policy: {refused}"

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shanzhi.cases.models import Case, Status
 from shanzhi.cases.tests.conftest import photo
 from shanzhi.lib.testing import PASSWORD, build_county
+from shanzhi.tests_browser.conftest import wait_until
 
 pytestmark = [pytest.mark.browser]
 
@@ -83,7 +85,7 @@ def test_a_resident_report_goes_round_the_whole_loop(migration_data_kept, transa
     box = village.bounding_box()  # the village outline spans grids A and B; A is its western half
     assert box is not None
     page.mouse.click(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.5)
-    page.wait_for_function("document.querySelector('input[name=lat]').value !== ''")
+    expect(page.locator("input[name=lat]")).not_to_have_value("")
     with page.expect_navigation():
         page.click("#report-form button[type=submit].primary")
     assert "/cases/mine/" in page.url
@@ -127,7 +129,7 @@ def test_a_resident_report_goes_round_the_whole_loop(migration_data_kept, transa
         back.locator("button").click()
     assert page.locator(".tag.status").inner_text() == "已处置"
     assert "已清运完毕" in page.inner_text(".timeline")
-    page.wait_for_function("[...document.querySelectorAll('.photos img')].every(i => i.complete && i.naturalWidth > 0)")
+    wait_until(page, "[...document.querySelectorAll('.photos img')].every(i => i.complete && i.naturalWidth > 0)")
     assert page.locator(".photos img").count() == 1
     step(page, "verify", "已核查")
     step(page, "close", "已结案")

@@ -5,6 +5,7 @@ and cannot open a household of grid B.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from shanzhi.lib.testing import PASSWORD, build_county
 
@@ -50,7 +51,7 @@ def test_grid_worker_sees_their_grid_and_nothing_of_grid_b(transactional_db, liv
     page.goto(f"{base}/people/units/{county.grid_a.code}/residents/")
     assert page.locator("tr.resident").count() == 2
     page.fill("input[name=q]", county.resident.name)
-    page.wait_for_function("document.querySelectorAll('tr.resident').length === 1")
+    expect(page.locator("tr.resident")).to_have_count(1)
     assert county.resident.name in page.locator("tr.resident").first.inner_text()
 
     # a household of grid B answers 404, like a missing one

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from shanzhi.campaigns import services as svc
 from shanzhi.campaigns.models import Measure, Target, Visit
@@ -94,7 +95,7 @@ def test_a_central_household_confirms_its_households_and_the_board_moves(
             phone.click("button[data-action=acknowledge]")
         assert "已确认接收" in phone.inner_text("main")
         assert not Target.objects.filter(campaign=incident, acknowledged_at__isnull=True).exists()
-        phone.wait_for_function("document.querySelector('input.geo-lat').value !== ''")
+        expect(phone.locator("input.geo-lat").first).not_to_have_value("")
 
         # the first household: notified, then in place (one tap each; the card updates in place)
         first = phone.locator("li.target-card").nth(0)
@@ -103,15 +104,14 @@ def test_a_central_household_confirms_its_households_and_the_board_moves(
         assert "已记录：已落实管控" in first.inner_text()
 
         # the board refreshes itself (htmx, every 10 s) and shows it
-        board.wait_for_function("document.querySelector('#board-numbers [data-stat=in_place]').textContent === '1'",
-                                timeout=max(timeout, 25000))
+        expect(board.locator("#board-numbers [data-stat=in_place]")).to_have_text("1", timeout=max(timeout, 25000))
         assert stat(board, "notified") == 1 and stat(board, "acknowledged") == 2
 
         # the second household, then the board after a reload
         second = phone.locator("li.target-card").nth(1)
         confirm(second, "notified")
         confirm(second, "in_place")
-        phone.wait_for_function("document.getElementById('reached-count').textContent === '2'")
+        expect(phone.locator("#reached-count")).to_have_text("2")
         phone.screenshot(path=str(tmp_path / "confirmed.png"), full_page=True)
     finally:
         phone_ctx.close()

@@ -65,6 +65,12 @@
   function say(key, extra) {
     if (status) { status.textContent = (status.dataset[key] || "") + (extra ? " " + extra : ""); }
   }
+  // Unit names come from the database: Leaflet gets an element holding a text node, never an HTML string.
+  function textLabel(s) {
+    var span = document.createElement("span");
+    span.textContent = String(s == null ? "" : s);
+    return span;
+  }
   function where() { var r = $("input[name=where]:checked"); return r ? r.value : "pin"; }
   function setWhere(value) { var r = $("input[name=where][value=" + value + "]"); if (r) { r.checked = true; } }
 
@@ -106,7 +112,7 @@
       style: function (f) { return styles[f.properties.level] || styles.grid; },
       onEachFeature: function (f, lyr) {
         if (f.properties.level !== "microgrid") {
-          lyr.bindTooltip(String(f.properties.name), { sticky: true });
+          lyr.bindTooltip(textLabel(f.properties.name), { sticky: true });
         }
       }
     }).addTo(map);
@@ -117,7 +123,7 @@
 
     if (home) {
       homeMarker = L.circleMarker([home.lat, home.lon], { radius: 7, color: "#1a7f37", weight: 2, fillOpacity: 0.6 })
-        .addTo(map).bindTooltip(status ? status.dataset.home : "");
+        .addTo(map).bindTooltip(textLabel(status ? status.dataset.home : ""));
     }
     map.on("click", function (e) { placePin(e.latlng.lat, e.latlng.lng, false); });
 

@@ -18,20 +18,27 @@
   var labelResidents = el.dataset.labelResidents || "人数";
   var palette = ["#b3261e", "#1f6feb", "#1a7f37", "#9a6700", "#8250df", "#bf3989", "#0a7ea4", "#6e7781"];
 
-  function escapeHtml(s) {
-    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
+  // Names come from the database: they go into the map as text nodes, never as HTML.
+  function text(s) { return document.createTextNode(String(s == null ? "" : s)); }
+  function label(s) {
+    var span = document.createElement("span");
+    span.appendChild(text(s));
+    return span;
   }
 
   function tooltip(p) {
-    var html = "<b>" + escapeHtml(p.name) + "</b>";
+    var box = document.createElement("span");
+    var b = document.createElement("b");
+    b.appendChild(text(p.name));
+    box.appendChild(b);
     if (p.kind === "child") {
-      html += "<br>" + escapeHtml(labelHouseholds) + " " + p.households + " · " + escapeHtml(labelResidents) + " " + p.residents;
+      box.appendChild(document.createElement("br"));
+      box.appendChild(text(labelHouseholds + " " + p.households + " · " + labelResidents + " " + p.residents));
     } else if (p.kind === "household") {
-      html += "<br>" + escapeHtml(p.number);
+      box.appendChild(document.createElement("br"));
+      box.appendChild(text(p.number));
     }
-    return html;
+    return box;
   }
 
   fetch(el.dataset.geojson, { credentials: "same-origin", headers: { "Accept": "application/geo+json" } })
@@ -56,7 +63,7 @@
         },
         onEachFeature: function (f, lyr) {
           if (labelled && f.geometry.type !== "Point") {
-            lyr.bindTooltip(escapeHtml(f.properties.name), { permanent: true, direction: "center", className: "unit-label" });
+            lyr.bindTooltip(label(f.properties.name), { permanent: true, direction: "center", className: "unit-label" });
           } else {
             lyr.bindTooltip(tooltip(f.properties), { sticky: f.geometry.type !== "Point" });
           }

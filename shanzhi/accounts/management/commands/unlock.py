@@ -1,4 +1,4 @@
-"""Clear a staff account's login lock-out (audited)."""
+"""Clear a staff account's failed log-ins from every address (django-axes; audited)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shanzhi.accounts.models import User
 from shanzhi.accounts.services import user_unlock
-from shanzhi.lib import clock
 
 
 class Command(BaseCommand):
-    help = "Clear the lock-out and failure count of an account after too many failed logins."
+    help = "Clear an account's failed log-ins (and so its lock-out) from every address."
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -19,7 +18,6 @@ class Command(BaseCommand):
         user = User.objects.filter(username=opts["username"]).first()
         if user is None:
             raise CommandError(f"找不到用户“{opts['username']}”")
-        was_locked = user.locked_until is not None and user.locked_until > clock.now()
-        user_unlock(actor=None, user=user)
-        state = "已解除锁定" if was_locked else "未被锁定，已清零失败次数"
+        failures = user_unlock(actor=None, user=user)
+        state = f"已清除 {failures} 次失败登录，已解除锁定" if failures else "没有失败登录记录，无需解锁"
         self.stdout.write(self.style.SUCCESS(f"{user.username}：{state}"))
