@@ -239,7 +239,7 @@ def _add_service_errors(form: ReportForm, exc: DomainError) -> None:
 def report(request: HttpRequest) -> HttpResponse:
     """Raise a case: category, description, photos, place (pin, current position or home)."""
     if request.method == "GET":
-        form = ReportForm(initial={"kind": Kind.PROBLEM, "is_public": True, "where": "pin",
+        form = ReportForm(initial={"kind": Kind.HELP if request.GET.get("kind") == Kind.HELP else Kind.PROBLEM, "is_public": True, "where": "pin",
                                    "idempotency_key": new_key()})
         return render(request, "cases/resident/report.html", _report_context(request, form))
     data = request.POST.copy()
