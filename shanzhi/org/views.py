@@ -112,10 +112,10 @@ def _resident_home(request: HttpRequest) -> HttpResponse:
     household = getattr(resident, "household", None) if resident is not None else None
     members = list(household.residents.filter(status=ResidentStatus.ACTIVE).order_by("pk")) if household else []
     post_units = scopes.roots_for(user, "people.view") if scopes.may_somewhere(user, "people.view") else []
-    tasks, counts = campaigns.my_campaigns(user=user) if scopes.is_staff_user(user) else ([], {})
+    tasks, counts = campaigns.my_campaigns(user=user)  # a central household's leader has tasks, no post
     context = {
         "household": household, "members": members,
-        "has_post": scopes.is_staff_user(user),
+        "has_post": scopes.is_staff_user(user) or bool(tasks),
         "post_units": post_units,
         "tasks": [{"c": c, "n": counts[c.pk]} for c in tasks],
         "may_handle": scopes.may_somewhere(user, "cases.handle"),
