@@ -45,13 +45,30 @@ def _items(entries, user) -> list[tuple[str, str]]:
     return out
 
 
+# Pages that belong to an entry without lying under its URL: (entry URL name, other path prefixes).
+ALSO = {"org:home": ("/units/", "/people/"), "org:indicators": ("/cases/indicators/",)}
+
+
+def _prefixes() -> dict[str, tuple[str, ...]]:
+    out = {}
+    for name, extra in ALSO.items():
+        try:
+            out[reverse(name)] = extra
+        except NoReverseMatch:
+            continue
+    return out
+
+
 def current(items: list[tuple[str, str]], path: str) -> str:
-    """The URL of the entry the page belongs to: the longest entry URL that prefixes the path
-    (the home "/" only for itself)."""
-    best = ""
+    """The URL of the entry the page belongs to: the longest entry URL (or one of its other prefixes)
+    that prefixes the path; the home "/" only for itself."""
+    best, best_len = "", 0
+    also = _prefixes()
     for _label, url in items:
-        if (path == url or (url != "/" and path.startswith(url))) and len(url) > len(best):
-            best = url
+        for prefix in (url, *also.get(url, ())):
+            hit = path == prefix or (prefix != "/" and path.startswith(prefix))
+            if hit and len(prefix) > best_len:
+                best, best_len = url, len(prefix)
     return best
 
 
