@@ -123,7 +123,8 @@ def test_a_micro_grid_head_reports_and_a_grid_worker_calls_back(migration_data_k
     expect(page.locator('nav.mainnav a[aria-current="page"]')).to_have_text("指标")
 
 
-def test_worker_b_cannot_call_grid_a_reporters(transactional_db, live_server, browser_page):  # noqa: F811
+def test_worker_b_cannot_call_grid_a_reporters(migration_data_kept, transactional_db, live_server,  # noqa: F811
+                                               browser_page):
     install_migration_data()
     county = build_county()
     from shanzhi.lib.testing import report_case
