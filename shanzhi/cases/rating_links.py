@@ -60,9 +60,10 @@ def _get(token: str, *, lock: bool = False) -> RatingLink:
     token = (token or "").strip()
     if not token or len(token) > 64:
         raise NotFound("未找到该评价链接")
-    qs = RatingLink.objects.select_related("case__category", "case__handling_unit", "case__reporter")
-    if lock:
-        qs = qs.select_for_update()
+    if lock:  # lock the link row only (PostgreSQL refuses FOR UPDATE across the reporter's outer join)
+        qs = RatingLink.objects.select_for_update()
+    else:
+        qs = RatingLink.objects.select_related("case__category", "case__handling_unit", "case__reporter")
     link = qs.filter(token_hash=_hash(token)).first()
     if link is None:
         raise NotFound("未找到该评价链接")
@@ -99,7 +100,7 @@ def rating_link_rate(*, token: str, rating, satisfied: bool, comment: str = "",
         refusal = _refusal(link, now)
         if refusal:
             raise LinkRefused(refusal)
-        case = Case.objects.select_for_update().select_related("category", "handling_unit").get(pk=link.case_id)
+        case = Case.objects.select_for_update(of=("self",)).select_related("category", "handling_unit").get(pk=link.case_id)
         reporter = case.reporter if case.reporter_id and case.reporter.is_active else None
         services.case_rate(actor=reporter, case=case, rating=rating, satisfied=satisfied, comment=comment, now=now)
         link.used_at = now
