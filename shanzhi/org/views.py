@@ -103,13 +103,15 @@ def _is_resident(user) -> bool:
 
 def _resident_home(request: HttpRequest) -> HttpResponse:
     """我要反映 and 求助 first, then the resident's own household (masked), then what their posts add:
-    their tasks and the households of their units. Reads through the same selectors as staff pages."""
+    their tasks and the households of their units (links to the scoped people pages). Cost: a few queries."""
     from shanzhi.campaigns import selectors as campaigns
     from shanzhi.people.models import ResidentStatus
 
     user = request.user
     resident = getattr(user, "resident", None)
     household = getattr(resident, "household", None) if resident is not None else None
+    if household is not None and not household.is_active:
+        household = None
     members = list(household.residents.filter(status=ResidentStatus.ACTIVE).order_by("pk")) if household else []
     post_units = scopes.roots_for(user, "people.view") if scopes.may_somewhere(user, "people.view") else []
     tasks, counts = campaigns.my_campaigns(user=user)  # a central household's leader has tasks, no post
