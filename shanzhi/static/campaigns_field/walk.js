@@ -73,10 +73,11 @@
     var items = load();
     var mine = items.filter(function (it) { return it.campaign === bar.dataset.campaign; });
     syncStatus.dataset.count = String(mine.length);
+    if (mine.length) { syncStatus.dataset.had = "1"; }
     if (syncing && mine.length) {
       syncStatus.textContent = text("syncing", {n: mine.length});
     } else {
-      syncStatus.textContent = mine.length ? text("pending", {n: mine.length}) : (syncStatus.dataset.done ? text("synced") : "");
+      syncStatus.textContent = mine.length ? text("pending", {n: mine.length}) : (syncStatus.dataset.had ? text("synced") : "");
     }
     syncNow.hidden = !mine.length || !navigator.onLine;
     netStatus.textContent = navigator.onLine ? (bar.dataset.readyShown ? text("ready") : "") : text("offline");
@@ -149,7 +150,11 @@
   function sync() {
     if (syncing) { return syncing; }
     if (!navigator.onLine) { show(); return Promise.resolve(); }
-    syncing = (function next() {
+    // One tab of the phone sends at a time (the others find the queue emptied); the keys cover the rest.
+    var run = function (work) {
+      return navigator.locks ? navigator.locks.request("shanzhi-walk-sync", work) : work();
+    };
+    var next = function () {
       var item = load().filter(function (it) { return it.campaign === bar.dataset.campaign; })[0];
       show();
       if (!item) { return Promise.resolve(); }
@@ -167,11 +172,11 @@
         return response.text().then(function (html) {
           drop(item.key);  // recorded, refused (shown on the card) or no longer ours: either way done
           if (response.ok) { replaceCard(html); }
-          syncStatus.dataset.done = "1";
           return next();
         });
       });
-    })().catch(function () { return null; }).then(function () { syncing = null; show(); });
+    };
+    syncing = run(next).catch(function () { return null; }).then(function () { syncing = null; show(); });
     return syncing;
   }
   window.shanzhiWalkSync = sync;
@@ -199,9 +204,27 @@
     }
   }, true);
 
+  // Logging out here: the kept copy of the list goes first, so the next person on this phone finds none.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.dataset.forgotten ||
+        new URL(form.action, window.location.href).pathname !== bar.dataset.logout) { return; }
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (!worker) { return; }
+    event.preventDefault();
+    form.dataset.forgotten = "1";
+    var sent = false;
+    var done = function () { if (!sent) { sent = true; form.submit(); } };
+    var channel = new MessageChannel();
+    channel.port1.onmessage = done;
+    worker.postMessage({type: "forget"}, [channel.port2]);
+    window.setTimeout(done, 1500);
+  }, true);
+
   syncNow.addEventListener("click", function () { sync(); });
   window.addEventListener("online", function () { sync(); });
   window.addEventListener("offline", show);
+  window.addEventListener("storage", function (event) { if (event.key === STORE) { show(); } });  // another tab
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { sync(); } });
 
   // Keep this page and its files for offline use (the worker fetches them itself).

@@ -27,7 +27,7 @@ function pageKey(url) { return new Request(url.origin + url.pathname); }
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   var port = event.ports && event.ports[0];
-  if (data.type === "forget") {
+  if (data.type === "forget") {  // logging out (walk.js): the next person on this phone finds no list kept
     event.waitUntil(caches.delete(CACHE).then(function () { if (port) { port.postMessage({ok: true}); } }));
     return;
   }
@@ -47,13 +47,17 @@ self.addEventListener("message", function (event) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") { return; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
+  if (request.method !== "GET") { return; }
   if (WALK.test(url.pathname)) {
-    // The walk page: the network first (it is fresh), the kept copy when there is none.
+    // The walk page: the network first (it is fresh), the kept copy when there is none. Sent to the
+    // log-in page instead (logged out, session over): the kept copy is dropped, not shown.
     var key = pageKey(url);
-    event.respondWith(fetch(request).then(function (response) { return keep(key, response); }).catch(function () {
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.redirected || response.type === "opaqueredirect") { caches.open(CACHE).then(function (cache) { cache.delete(key); }); return response; }
+      return keep(key, response);
+    }).catch(function () {
       return caches.match(key).then(function (hit) {
         return hit || new Response("<!doctype html><meta charset=utf-8><title>离线</title><p>当前离线，且本机没有保存该清单。请联网后再打开。</p>",
                                    {status: 503, headers: {"Content-Type": "text/html; charset=utf-8"}});
