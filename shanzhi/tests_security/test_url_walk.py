@@ -147,6 +147,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "campaigns:walk": {"pk": [x["campaign"].pk]},
         "campaigns:acknowledge": {"pk": [x["campaign"].pk]},
         "campaigns:visit": {"pk": [x["campaign"].pk], "target_id": [x["target"].pk]},
+        "campaigns:call": {"pk": [x["incident"].pk], "target_id": [x["target"].pk]},
         "campaigns:raise_case": {"pk": [x["incident"].pk], "target_id": [x["target"].pk]},
         "campaigns:checkin": {"pk": [x["incident"].pk]},
         "campaigns:board": {"pk": [x["incident"].pk]},
