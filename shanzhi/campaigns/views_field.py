@@ -222,7 +222,7 @@ def _card(request: HttpRequest, campaign: Campaign, target: Target, **extra) -> 
     heads = selectors.household_heads(household_ids=[target.household_id])
     ctx = {"campaign": campaign, "row": _row(target, campaign, tags, heads, request.user, **extra),
            "outcomes": _outcomes(campaign),
-           "categories": _categories(), "active": campaign.status == CampaignStatus.ACTIVE,
+           "active": campaign.status == CampaignStatus.ACTIVE,
            "emergency": campaign.kind == Kind.EMERGENCY,
            "reached": selectors.my_targets(user=request.user, campaign=campaign).filter(
                reached_at__isnull=False).count()}

@@ -72,6 +72,12 @@ def test_the_walk_list_works_offline_and_syncs_without_duplicates(
         assert page.evaluate("typeof window.shanzhiWalkSync") == "function"  # walk.js came from the cache
         assert page.evaluate("getComputedStyle(document.querySelector('.mg-group')).borderRadius") == "8px"
 
+        # the case categories, in the page once, fill a household's "raise a need" form when it opens
+        first = page.locator(f"li.target-card[data-household='{county.household_a.number}']")
+        first.locator("details.raise > summary").click()
+        assert first.locator("select[name=category] option").count() > 10
+        first.locator("details.raise > summary").click()
+
         # -- three one-tap outcomes queue on the phone
         page.locator(f"details.mg-group[data-unit='{county.mg_a2.code}'] > summary").click()
         for number, outcome in zip(numbers, ["visited", "not_home", "vacant"], strict=True):

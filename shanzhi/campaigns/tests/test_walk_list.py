@@ -88,6 +88,8 @@ def test_the_walk_list_is_grouped_by_micro_grid(worker_a, county):
     assert groups[0][1] == " open" and groups[1][1] == ""  # the first with work left is open, the rest folded
     a2 = html.split(f'data-unit="{county.mg_a2.code}"')[1]
     assert "2 户 · 已完成 0" in a2 and "H-A2-010" in a2 and county.household_a.number not in a2
+    # the case categories are sent once for the page, not once per household
+    assert html.count('<option value="elderly_care">') == 1 and html.count('id="case-categories"') == 1
 
 
 def test_vacant_moved_refused_and_not_at_home_look_different_from_visited(worker_a, county):

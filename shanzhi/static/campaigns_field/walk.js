@@ -107,6 +107,16 @@
     show();
   }
 
+  // The case categories are in the page once: a household's "raise a need" form takes them when opened.
+  var categories = document.getElementById("case-categories");
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!categories || !details.classList || !details.classList.contains("raise") || !details.open) { return; }
+    details.querySelectorAll("select.case-category").forEach(function (select) {
+      if (select.options.length <= 1) { select.appendChild(categories.content.cloneNode(true)); }
+    });
+  }, true);
+
   // The card the server sends back replaces the household's card (and its reached count).
   function replaceCard(html) {
     var tpl = document.createElement("template");
