@@ -161,10 +161,12 @@
       xhr.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) { bar.value = Math.min(99, Math.round(e.loaded * 100 / e.total)); }
       });
+      function settled() { box.dispatchEvent(new CustomEvent("photo-settled")); }
       function failed(message) {
         item.className = "photo-item failed";
         status.textContent = message || say.sayFailed || "";
         retry.hidden = false;
+        settled();
       }
       xhr.addEventListener("load", function () {
         var body = null;
@@ -179,6 +181,7 @@
           item.className = "photo-item done";
           status.textContent = say.sayDone || "";
           item.photoBlob = null;
+          settled();
           return;
         }
         failed(body && body.error ? body.error.message : "");
@@ -202,11 +205,15 @@
       retry.hidden = true;
       var remove = button(say.sayRemove || "remove", "photo-remove");
       retry.addEventListener("click", function () { send(item); });
-      remove.addEventListener("click", function () { item.remove(); tell(""); });
+      remove.addEventListener("click", function () {
+        item.remove();
+        tell("");
+        box.dispatchEvent(new CustomEvent("photo-settled"));
+      });
       item.append(img, bar, status, retry, remove);
       list.appendChild(item);
       item.photoName = (file.name || "photo").replace(/\.[^.]*$/, "") + ".jpg";
-      prepare(file).then(function (ready) {
+      prepare(file).catch(function () { return { blob: file, thumb: "" }; }).then(function (ready) {
         if (!item.isConnected) { return; }
         if (ready.thumb) { img.src = ready.thumb; }
         if (ready.blob === file) { item.photoName = file.name || "photo"; }
@@ -233,15 +240,26 @@
       item.appendChild(remove);
     });
 
+    // Sent while photos are still on their way: wait for them, then send the form by itself.
+    var waiting = false;
+    function busyItem() { return list.querySelector(".photo-item.uploading, .photo-item.preparing"); }
+    box.addEventListener("photo-settled", function () {
+      if (!waiting || busyItem()) { return; }
+      waiting = false;
+      if (list.querySelector(".photo-item.failed")) { tell(say.sayFix); return; }
+      tell("");
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    });
     if (form) {
       form.addEventListener("submit", function (e) {
-        var busy = list.querySelector(".photo-item.uploading, .photo-item.preparing");
+        var busy = busyItem();
         var failed = list.querySelector(".photo-item.failed");
         if (busy || failed) {
           e.preventDefault();
           e.stopImmediatePropagation();
+          waiting = !!busy;
           tell(busy ? say.sayBusy : say.sayFix);
-          (busy || failed).scrollIntoView({ block: "center" });
+          (failed || busy).scrollIntoView({ block: "center" });
         }
       }, true);
     }
