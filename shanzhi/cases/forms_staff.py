@@ -101,6 +101,9 @@ class BulkDispatchForm(forms.Form):
 class IntakeForm(forms.Form):
     """A case raised by staff on behalf of a caller (hotline) or found on patrol."""
 
+    field_order = ["reporter_name", "reporter_phone", "anonymous", "kind", "priority", "category", "description",
+                   "address", "photos", "lat", "lon"]  # as the page shows them (the error summary follows)
+
     kind = forms.ChoiceField(label=_("类型"), choices=Kind.choices, initial=Kind.PROBLEM)
     category = forms.ChoiceField(label=_("类别"), error_messages={"required": _("请选择具体的类别"),
                                                                 "invalid_choice": _("请选择具体的类别")})

@@ -402,7 +402,10 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             actor=user, tokens=request.POST.getlist("photo_tokens"), files=request.FILES.getlist("photos"))
         for m in photo_errors:
             form.add_error("photos", m)
-        valid = valid and not photo_errors
+        if (valid and not (form.cleaned_data.get("note") or "").strip()  # named in the same round as the photos
+                and svc.may_step(user, case, action)):  # (not allowed at all: the service's 403/400 first)
+            form.add_error("note", _("请填写处置情况"))
+        valid = valid and not form.errors
     if valid:
         try:
             with transaction.atomic():

@@ -32,9 +32,10 @@ def _anchor(form: forms.BaseForm, name: str) -> str:
 def _form_items(form: forms.BaseForm, prefix: str = "") -> list[dict]:
     items = [{"field": "", "label": prefix.rstrip(" ·"), "message": str(m), "anchor": ""}
              for m in form.non_field_errors()]
-    for name, errors in form.errors.items():
-        if name == forms.forms.NON_FIELD_ERRORS:
-            continue
+    names = [n for n in form.fields if n in form.errors]  # in the form's order (its `field_order`)
+    names += [n for n in form.errors if n not in form.fields and n != forms.forms.NON_FIELD_ERRORS]
+    for name in names:
+        errors = form.errors[name]
         field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else ""
         anchor = _anchor(form, name) if field is not None else ""
