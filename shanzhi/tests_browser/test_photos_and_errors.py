@@ -96,3 +96,37 @@ def test_a_big_photo_is_shrunk_kept_through_errors_and_attached(migration_data_k
     assert (photo.width, photo.height) == (1200, 1600)
     assert PendingUpload.objects.count() == 0 and len(uploads) == 1
     expect(page.locator(".thumbs img")).to_have_count(1)
+
+
+def test_a_photo_lost_to_the_network_is_sent_again_by_retry_and_a_fake_one_is_explained(
+        migration_data_kept, transactional_db, live_server, browser_page, tmp_path):
+    install_migration_data()
+    build_county()
+    page, base = browser_page, live_server.url
+    picture, fake = tmp_path / "IMG_0002.jpg", tmp_path / "notes.jpg"
+    Image.new("RGB", (2000, 1500), (90, 140, 60)).save(picture, "JPEG")
+    fake.write_bytes(b"this is not a picture at all")
+    resident_login(page, base, "13800000001", "/cases/report/")
+
+    # the village network drops while the photo goes: the item says so and offers a retry
+    page.context.set_offline(True)
+    page.locator("#id_photos").set_input_files(str(picture))
+    item = page.locator(".photo-list .photo-item").first
+    expect(item).to_have_class(re.compile(r"\bfailed\b"))
+    expect(item.locator(".photo-status")).to_have_text("网络中断，上传失败")
+    page.context.set_offline(False)
+    item.locator(".photo-retry").click()
+    expect(item).to_have_class(re.compile(r"\bdone\b"))
+    assert PendingUpload.objects.count() == 1
+
+    # a file that is no picture: the server's Chinese reason on the item, and the form waits for a fix
+    page.locator("#id_photos").set_input_files(str(fake))
+    bad = page.locator(".photo-list .photo-item").nth(1)
+    expect(bad).to_have_class(re.compile(r"\bfailed\b"))
+    expect(bad.locator(".photo-status")).to_have_text("该文件不是有效的图片")
+    page.click("#report-form button[type=submit].primary")
+    expect(page.locator(".photo-note")).to_have_text("有照片上传失败，请重试或移除后再提交")
+    assert page.url == f"{base}/cases/report/"  # not sent
+    bad.locator(".photo-remove").click()
+    expect(page.locator(".photo-list .photo-item")).to_have_count(1)
+    assert PendingUpload.objects.count() == 1 and not Case.objects.exists()
