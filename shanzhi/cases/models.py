@@ -246,6 +246,20 @@ class ApiKey(models.Model):
         return self.name
 
 
+class PendingUpload(models.Model):
+    """A photo uploaded on its own before its form is sent: checked and re-encoded already, owned by
+    one user, claimed once by the form that sends its token, gone after PENDING_HOURS."""
+
+    token = models.CharField(max_length=48, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_uploads")
+    data = models.BinaryField()
+    thumb = models.BinaryField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+
 class RatingLink(models.Model):
     """A short link in the rating SMS: rates one case, once, until it expires. Only the token's hash is
     stored, so the table gives no link away; a newer link of the same case replaces the older."""

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_more_dispute_categories'),
+        ('cases', '0004_pending_upload'),
     ]
 
     operations = [
