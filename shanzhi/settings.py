@@ -22,6 +22,8 @@ Environment:
   SHANZHI_OTP_RATE            one-time-code requests per client address (default "10/hour")
   SHANZHI_OPEN311_POST_RATE   Open311 POSTs per client address (default "30/hour")
   SHANZHI_TOKEN_TTL_DAYS      API tokens older than this are refused (default 30)
+  SHANZHI_ALLOW_SELF_VERIFY   1 to let whoever reported back a case also verify and close it (small villages;
+                              default 0: separation of duties, a 403)
 
 Files in the data dir are created owner-only (0700 dir, 0600 files) on first need, never at import.
 """
@@ -278,6 +280,8 @@ SHANZHI = {
     "COUNTY_CODE": os.environ.get("SHANZHI_COUNTY_CODE", "330421"),
     "CENTRAL_HOUSEHOLD_CAPACITY": int(os.environ.get("SHANZHI_CENTRAL_HOUSEHOLD_CAPACITY", "10")),
     "CENTRAL_HOUSEHOLD_SAME_MICROGRID": _env_bool("SHANZHI_CENTRAL_HOUSEHOLD_SAME_MICROGRID", True),
+    # Separation of duties: whoever reported back may not verify or close the same case unless this is on.
+    "ALLOW_SELF_VERIFY": _env_bool("SHANZHI_ALLOW_SELF_VERIFY"),
     # Failed log-ins (django-axes): per account and client address, and per address over all accounts.
     "LOGIN_MAX_FAILURES": int(os.environ.get("SHANZHI_LOGIN_FAILURE_LIMIT")
                               or os.environ.get("SHANZHI_LOGIN_MAX_FAILURES") or "5"),

@@ -395,11 +395,13 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     form = ActionForm(request.POST, request.FILES)
     label = workflow.TRANSITIONS[action][3]
     if form.is_valid():
+        status = 400
         try:
             run_action(user, case, action, form.cleaned_data)
-        except (NotFound, PermissionDenied):
+        except NotFound:
             raise
-        except DomainError as exc:
+        except DomainError as exc:  # PermissionDenied too (the case is visible): its reason, with its 403
+            status = exc.status
             for field, msgs in exc.fields.items():
                 for m in msgs:
                     form.add_error(field if field in form.fields else None, m)
@@ -408,9 +410,10 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             messages.success(request, _("已%(action)s：%(number)s") % {"action": _(label), "number": case.number})
             return redirect(_next_url(request, reverse("cases:staff_detail", args=[case.number])))
     else:
+        status = 400
         error = "；".join(str(e) for es in form.errors.values() for e in es)
     fresh = _get_case(user, number)  # the page shows the case as stored: the refusal changed nothing
-    return _detail(request, fresh, form=form, failed=action, error=error, status=400)
+    return _detail(request, fresh, form=form, failed=action, error=error, status=status)
 
 
 @login_required
