@@ -110,10 +110,10 @@ def _filter_unit(user, form, field: str = "unit") -> OrgUnit | None:
 def nav_context(user) -> dict:
     """Which staff links to show (no queries beyond the cached posts)."""
     return {
-        "may_dispatch": bool(scopes.paths_for(user, "cases.dispatch")),
-        "may_supervise": bool(scopes.paths_for(user, "cases.supervise")),
-        "may_intake": bool(scopes.paths_for(user, "cases.intake")),
-        "may_handle": bool(scopes.paths_for(user, "cases.handle")),
+        "may_dispatch": scopes.may_somewhere(user, "cases.dispatch"),
+        "may_supervise": scopes.may_somewhere(user, "cases.supervise"),
+        "may_intake": scopes.may_somewhere(user, "cases.intake"),
+        "may_handle": scopes.may_somewhere(user, "cases.handle"),
     }
 
 
@@ -429,7 +429,7 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _intake(request: HttpRequest, *, channel: str) -> HttpResponse:
     user = request.user
-    if not scopes.paths_for(user, "cases.intake"):
+    if not scopes.may_somewhere(user, "cases.intake"):
         raise Http404()
     patrol = channel == Channel.PATROL
     form = IntakeForm(request.POST or None, request.FILES or None, patrol=patrol)
