@@ -21,14 +21,16 @@ CODE = re.compile(r"验证码是(\d{6})")
 
 
 def install_migration_data() -> None:
-    """Create the rows data migrations make (case categories, care tags) when they are missing:
-    a transactional test before this one flushed them away."""
+    """Create the rows data migrations make (case categories, care tags, incident types) when they are
+    missing: a transactional test before this one flushed them away."""
+    from shanzhi.campaigns.catalogue import install as install_incident_types
     from shanzhi.cases.catalogue import install
     from shanzhi.mediation.catalogue import install as install_dispute_types
     from shanzhi.people.models import DEFAULT_CARE_TAGS, CareTag
 
     install()
     install_dispute_types()
+    install_incident_types()
     for code, name, name_en in DEFAULT_CARE_TAGS:
         CareTag.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
 
