@@ -28,6 +28,8 @@ Environment:
   SHANZHI_PUBLIC_URL          the site's address for links in SMS, e.g. "https://shanzhi.example.cn" (default none:
                               the rating SMS then carries the path only)
   SHANZHI_RATING_LINK_DAYS    how long a rating link in an SMS stays valid (default 7)
+  SHANZHI_ALLOW_SELF_VERIFY   1 to let whoever reported back a case also verify and close it (small villages;
+                              default 0: separation of duties, a 403)
 
 Files in the data dir are created owner-only (0700 dir, 0600 files) on first need, never at import.
 """
@@ -284,6 +286,8 @@ SHANZHI = {
     "COUNTY_CODE": os.environ.get("SHANZHI_COUNTY_CODE", "330421"),
     "CENTRAL_HOUSEHOLD_CAPACITY": int(os.environ.get("SHANZHI_CENTRAL_HOUSEHOLD_CAPACITY", "10")),
     "CENTRAL_HOUSEHOLD_SAME_MICROGRID": _env_bool("SHANZHI_CENTRAL_HOUSEHOLD_SAME_MICROGRID", True),
+    # Separation of duties: whoever reported back may not verify or close the same case unless this is on.
+    "ALLOW_SELF_VERIFY": _env_bool("SHANZHI_ALLOW_SELF_VERIFY"),
     # Failed log-ins (django-axes): per account and client address, and per address over all accounts.
     "LOGIN_MAX_FAILURES": int(os.environ.get("SHANZHI_LOGIN_FAILURE_LIMIT")
                               or os.environ.get("SHANZHI_LOGIN_MAX_FAILURES") or "5"),

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from shanzhi.campaigns.models import Measure, Rule
+from shanzhi.campaigns.models import Rule
 from shanzhi.campaigns.scope import MAX_RADIUS_M
 from shanzhi.lib import clock, parsing
 
@@ -24,6 +24,11 @@ def split_numbers(text: str) -> list[str]:
         if n.strip():
             seen.setdefault(n.strip(), None)
     return list(seen)
+
+
+def households_of(label: str) -> str:
+    """"指示病例" -> "指示病例户号", "受影响户" -> "受影响户号": the household-number label of a type's word."""
+    return f"{label}号" if label.endswith("户") else f"{label}户号"
 
 
 def _dt_field(label, required: bool = True) -> forms.DateTimeField:
@@ -71,9 +76,11 @@ SCOPE_MODES = [("village", _("指示病例所在村社")), ("radius", _("地图�
 
 
 class IncidentForm(forms.Form):
-    """Declare an emergency and choose the affected households in one step."""
+    """Declare an emergency of one incident type and choose the affected households in one step; the type
+    gives the measures offered and the words (an evacuation never speaks of quarantine)."""
 
-    type = forms.CharField(label=_("事件类型"), max_length=50)
+    kind = forms.CharField(widget=forms.HiddenInput, required=False)
+    type = forms.CharField(label=_("事件名称"), max_length=50, required=False)
     occurred_at = _dt_field(_("发生时间"))
     place = forms.CharField(label=_("地点"), max_length=200)
     index_household = forms.CharField(label=_("指示病例户号"), max_length=30, required=False)
@@ -87,13 +94,40 @@ class IncidentForm(forms.Form):
     radius_m = forms.FloatField(label=_("半径（米）"), required=False, initial=500,
                                 widget=forms.NumberInput(attrs={"step": "any"}))
     polygon = forms.CharField(required=False, widget=forms.HiddenInput)
-    measure = forms.ChoiceField(label=_("管控措施"), initial=Measure.HOME, widget=forms.RadioSelect)
+    measure = forms.ChoiceField(label=_("管控措施"), widget=forms.RadioSelect)
     measure_days = forms.IntegerField(label=_("管控天数"), min_value=1, max_value=60, initial=14)
-    capacity = forms.IntegerField(label=_("每个中心户联系户数上限"), min_value=1, max_value=1000, required=False)
+    capacity = forms.IntegerField(label=_("每个中心户联系户数上限（另加本户）"), min_value=1, max_value=1000,
+                                  required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, incident_type=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["measure"].choices = [(Measure.HOME, _("居家隔离")), (Measure.CENTRALISED, _("集中隔离"))]
+        self.incident_type = incident_type
+        declared = [m for m in incident_type.measures.all() if m.at_declaration] if incident_type else []
+        self.fields["measure"].choices = [(m.code, m.name) for m in declared]
+        if declared:
+            self.fields["measure"].initial = declared[0].code
+            self.fields["measure"].label = incident_type.measures_label
+            self.fields["measure_days"].label = _("%(what)s天数") % {"what": incident_type.measures_label}
+            if incident_type.period_days:
+                self.fields["measure_days"].initial = incident_type.period_days
+        else:  # measures are recorded per household in the field: nothing to choose here
+            del self.fields["measure"]
+            del self.fields["measure_days"]
+        if incident_type is not None:
+            self.fields["kind"].initial = incident_type.code
+            self.fields["type"].widget.attrs["placeholder"] = incident_type.name
+            self.fields["index_household"].label = households_of(incident_type.index_label)
+            if incident_type.person_label:
+                self.fields["index_person"].label = incident_type.person_label
+            else:
+                del self.fields["index_person"]
+            self.fields["contacts"].label = _("%(what)s（每行一个，或用逗号分隔）") % {
+                "what": households_of(incident_type.contacts_label)}
+            self.fields["scope_mode"].choices = [
+                ("village", _("%(what)s所在村社") % {"what": incident_type.index_label}),
+                ("radius", _("地图上一点周围的半径范围")),
+                ("contacts", _("%(what)s清单") % {"what": households_of(incident_type.contacts_label)}),
+                ("polygon", _("在地图上绘制区域"))]
         self.fields["capacity"].initial = settings.SHANZHI["CENTRAL_HOUSEHOLD_CAPACITY"]
         self.fields["radius_m"].widget.attrs.update(min=1, max=MAX_RADIUS_M)
 
@@ -115,14 +149,17 @@ class IncidentForm(forms.Form):
     def clean(self):
         data = super().clean()
         mode = data.get("scope_mode")
+        index = self.incident_type.index_label if self.incident_type else _("指示病例")
         if mode == "village" and not data.get("index_household"):
-            self.add_error("index_household", _("按指示病例所在村社选择时，请填写指示病例户号"))
+            self.add_error("index_household", _("按%(what)s所在村社选择时，请填写%(number)s") % {
+                "what": index, "number": households_of(index)})
         elif mode == "radius" and (data.get("lat") is None or data.get("lon") is None):
             self.add_error("lat", _("请在地图上点选中心点，或填写经纬度"))
         elif mode == "radius" and data.get("radius_m") is None:
             self.add_error("radius_m", _("请填写半径"))
         elif mode == "contacts" and not data.get("contacts") and not data.get("index_household"):
-            self.add_error("contacts", _("请填写密切接触者户号"))
+            what = self.incident_type.contacts_label if self.incident_type else _("密切接触者")
+            self.add_error("contacts", _("请填写%(what)s") % {"what": households_of(what)})
         elif mode == "polygon" and not data.get("polygon") and "polygon" not in self.errors:
             self.add_error("polygon", _("请在地图上点击绘制区域（至少3个点）"))
         return data

@@ -66,9 +66,59 @@ class Outcome(models.TextChoices):
 
 
 class Measure(models.TextChoices):
+    """The epidemic's declared measures (the seeded codes); other types configure their own."""
+
     NONE = "", "无"
     HOME = "home", "居家隔离"
     CENTRALISED = "centralised", "集中隔离"
+
+
+class IncidentType(models.Model):
+    """A kind of emergency the county configures, with its measures and its words (epidemic, evacuation...)."""
+
+    code = models.SlugField("编码", max_length=30, unique=True)
+    name = models.CharField("名称", max_length=30)
+    sort = models.PositiveSmallIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+    has_checkins = models.BooleanField("有健康打卡", default=False)
+    period_days = models.PositiveSmallIntegerField("默认措施天数（0为不限）", default=0)
+    measures_label = models.CharField("措施的叫法", max_length=20, default="处置措施")
+    in_place_label = models.CharField("落实的叫法", max_length=20, default="已落实")
+    index_label = models.CharField("当事户的叫法", max_length=20, default="当事户")
+    person_label = models.CharField("当事人的叫法（空为不问）", max_length=20, blank=True)
+    contacts_label = models.CharField("相关户的叫法", max_length=20, default="相关户")
+    site_label = models.CharField("集中点的叫法", max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["sort", "id"]
+        verbose_name = "应急事件类型"
+        verbose_name_plural = "应急事件类型"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncidentMeasure(models.Model):
+    """A measure of an incident type: chosen when declaring (居家隔离) or recorded per household (已转移)."""
+
+    type = models.ForeignKey(IncidentType, on_delete=models.CASCADE, related_name="measures", verbose_name="类型")
+    code = models.SlugField("编码", max_length=12)
+    name = models.CharField("名称", max_length=30)
+    sort = models.PositiveSmallIntegerField("排序", default=0)
+    at_declaration = models.BooleanField("宣布时为全部户选定", default=False)
+    in_field = models.BooleanField("现场逐户一键记录", default=False)
+    needs_reason = models.BooleanField("须说明原因", default=False)
+    checkins = models.BooleanField("需要健康打卡", default=False)
+    uses_site = models.BooleanField("入住集中点", default=False)
+
+    class Meta:
+        ordering = ["type", "sort", "id"]
+        constraints = [models.UniqueConstraint(fields=["type", "code"], name="measure_code_once_per_type")]
+        verbose_name = "措施"
+        verbose_name_plural = "措施"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Target(models.Model):
@@ -92,7 +142,8 @@ class Target(models.Model):
     revisit_due = models.DateTimeField(null=True, blank=True)
     pending_reason = models.CharField(max_length=200, blank=True)
     route_order = models.PositiveIntegerField(default=0)
-    measure = models.CharField(max_length=12, choices=Measure.choices, blank=True, default="")
+    measure = models.CharField(max_length=12, blank=True, default="")  # a code of the incident type's measures
+    checkin = models.BooleanField(default=False)  # health check-ins apply (the measure has them)
     measure_start = models.DateField(null=True, blank=True)
     measure_end = models.DateField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
@@ -140,7 +191,9 @@ class Incident(models.Model):
     """An emergency: what happened, where, the index household or person, and the contacts."""
 
     campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, related_name="incident")
-    type = models.CharField("类型", max_length=50)
+    kind = models.ForeignKey(IncidentType, null=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name="事件类型")
+    type = models.CharField("事件名称", max_length=50)
     occurred_at = models.DateTimeField("发生时间")
     place = models.CharField("地点", max_length=200)
     lat = models.FloatField(null=True, blank=True)

@@ -280,8 +280,8 @@ def self_target_for(*, user) -> Target | None:
     today = timezone.localdate(clock.now())
     qs = (Target.objects.filter(household_id=resident.household_id, campaign__status=CampaignStatus.ACTIVE,
                                 campaign__kind=Kind.EMERGENCY, released_at__isnull=True,
-                                measure_start__lte=today, measure_end__gte=today)
-          .exclude(measure="").select_related("campaign", "unit").order_by("-campaign__starts_at", "-id"))
+                                measure_start__lte=today, measure_end__gte=today, checkin=True)
+          .select_related("campaign", "unit").order_by("-campaign__starts_at", "-id"))
     return qs.first()
 
 

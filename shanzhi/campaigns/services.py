@@ -22,6 +22,8 @@ from shanzhi.campaigns.models import (
     CampaignStatus,
     CheckIn,
     Incident,
+    IncidentMeasure,
+    IncidentType,
     Kind,
     Measure,
     Outcome,
@@ -50,6 +52,87 @@ DONE = {
     Kind.EMERGENCY: [Outcome.IN_PLACE, Outcome.VACANT, Outcome.MOVED],
 }
 GRID_WORKER_CAPACITY = 5000
+GENERIC_EMERGENCY = [Outcome.NOT_HOME, Outcome.REFUSED, Outcome.VACANT, Outcome.MOVED]
+DEFAULT_INCIDENT_TYPE = "epidemic"  # incident_declare without a type: the seeded epidemic (older callers)
+
+
+# ---- incident types: their measures and words ---------------------------------------------------
+
+def incident_type_of(campaign: Campaign) -> tuple[IncidentType | None, list[IncidentMeasure]]:
+    """The campaign's incident type and its measures (None, [] for a night visit). Cached on the object."""
+    cached = getattr(campaign, "_shanzhi_incident_type", None)
+    if cached is not None:
+        return cached
+    kind, measures = None, []
+    if campaign.kind == Kind.EMERGENCY:
+        incident = Incident.objects.filter(campaign_id=campaign.pk).select_related("kind").first()
+        kind = incident.kind if incident else None
+        measures = list(kind.measures.all()) if kind else []
+    campaign._shanzhi_incident_type = (kind, measures)
+    return kind, measures
+
+
+def _type_outcomes(measures: list[IncidentMeasure]) -> tuple[list[str], list[str]]:
+    """(outcomes offered, outcomes that complete a household) of an emergency of a type with `measures`."""
+    field = [m for m in measures if m.in_field]
+    if not field:
+        return ([Outcome.NOTIFIED, Outcome.IN_PLACE, *GENERIC_EMERGENCY],
+                [Outcome.IN_PLACE, Outcome.VACANT, Outcome.MOVED])
+    codes = [m.code for m in field]
+    return [Outcome.NOTIFIED, *codes, *GENERIC_EMERGENCY], [*codes, Outcome.VACANT, Outcome.MOVED]
+
+
+def outcome_codes(campaign: Campaign) -> list[str]:
+    """The outcomes a responsible person may record in this campaign, in button order."""
+    if campaign.kind != Kind.EMERGENCY:
+        return [str(o) for o in OUTCOMES.get(campaign.kind, [])]
+    return [str(o) for o in _type_outcomes(incident_type_of(campaign)[1])[0]]
+
+
+def outcome_label(campaign: Campaign, code: str) -> str:
+    """The words for an outcome in this campaign: the type's measure, its "in place", or the plain label."""
+    from django.utils.translation import gettext
+
+    if not code:
+        return ""
+    kind, measures = incident_type_of(campaign)
+    for m in measures:
+        if m.code == code:
+            return m.name
+    if code == Outcome.IN_PLACE and kind is not None:
+        return kind.in_place_label
+    return gettext(dict(Outcome.choices).get(code, code))
+
+
+def measure_label(campaign: Campaign, code: str) -> str:
+    """The name of a household's measure in this campaign (居家隔离, 已转移...)."""
+    from django.utils.translation import gettext
+
+    if not code:
+        return ""
+    for m in incident_type_of(campaign)[1]:
+        if m.code == code:
+            return m.name
+    return gettext(dict(Measure.choices).get(code, code))
+
+
+def type_words(campaign: Campaign) -> dict:
+    """The words pages use for an emergency of this type (defaults are the epidemic's)."""
+    kind, measures = incident_type_of(campaign)
+    if kind is None:
+        return {"name": "", "in_place": "已落实管控", "measures": "管控措施", "index": "指示病例",
+                "person": "指示病例/当事人", "contacts": "密切接触者", "checkins": True, "site": "隔离点"}
+    return {"name": kind.name, "in_place": kind.in_place_label, "measures": kind.measures_label,
+            "index": kind.index_label, "person": kind.person_label, "contacts": kind.contacts_label,
+            "checkins": kind.has_checkins or any(m.checkins for m in measures), "site": kind.site_label}
+
+
+def capacity_of(campaign: Campaign) -> tuple[int, bool]:
+    """(households a person takes at most, whether their own household comes on top): the truth of the
+    capacity line. Central households keep their own home outside the capacity; grid workers take a grid."""
+    if campaign.rule == Rule.GRID_WORKER:
+        return max(campaign.capacity, GRID_WORKER_CAPACITY if campaign.capacity <= 10 else campaign.capacity), False
+    return campaign.capacity, campaign.rule == Rule.CENTRAL_HOUSEHOLD
 
 
 def _bad(field: str, message: str) -> DomainError:
@@ -187,6 +270,7 @@ def _write_assignment(campaign: Campaign, homes: list[A.Home], helpers: list[A.H
 def campaign_create(*, actor, kind: str, name: str, scope: Scope, rule: str, capacity: int = 10,
                     starts_at: dt.datetime | None = None, ends_at: dt.datetime | None = None,
                     done_outcomes: list[str] | None = None, measure: str = "", measure_days: int = 14,
+                    checkin: bool = False, outcomes: list[str] | None = None,
                     now: dt.datetime | None = None) -> Campaign:
     """Create a campaign over a scope and give every household a responsible person, in one step."""
     scopes.require(actor, "campaigns.run", scope.unit, what="该任务")
@@ -208,10 +292,9 @@ def campaign_create(*, actor, kind: str, name: str, scope: Scope, rule: str, cap
     starts_at = starts_at or now
     if ends_at is not None and ends_at <= starts_at:
         errors["ends_at"] = ["结束时间应晚于开始时间"]
-    if measure and measure not in (Measure.HOME, Measure.CENTRALISED):
-        errors["measure"] = ["管控措施无效"]
     done = done_outcomes or DONE.get(kind, [])
-    if kind in OUTCOMES and any(o not in OUTCOMES[kind] for o in done):
+    offered = outcomes if outcomes is not None else OUTCOMES.get(kind)
+    if offered is not None and any(o not in offered for o in done):
         errors["done_outcomes"] = ["完成结果不属于该类型"]
     if errors:
         raise DomainError("；".join(m for ms in errors.values() for m in ms), fields=errors)
@@ -224,8 +307,8 @@ def campaign_create(*, actor, kind: str, name: str, scope: Scope, rule: str, cap
     _write_assignment(campaign, homes, helpers, meta, result, now)
     if measure:
         end = timezone.localdate(now) + dt.timedelta(days=measure_days)
-        Target.objects.filter(campaign=campaign).update(measure=measure, measure_start=timezone.localdate(now),
-                                                         measure_end=end)
+        Target.objects.filter(campaign=campaign).update(measure=measure, checkin=checkin,
+                                                         measure_start=timezone.localdate(now), measure_end=end)
     if not result.unassigned:
         campaign.assigned_at = now
         campaign.save(update_fields=["assigned_at"])
@@ -261,7 +344,10 @@ def campaign_reassign(*, actor, campaign: Campaign, targets: list[Target], centr
         scopes.require_target(actor, "campaigns.run", home, field="to", message=selectors.NOT_IN_CAMPAIGN)
     now = now or clock.now()
     flt = Q(central=central) if central else Q(resident=resident) if resident else Q(user=user)
-    current = Target.objects.filter(flt, campaign=campaign).exclude(pk__in=[t.pk for t in targets]).count()
+    current = Target.objects.filter(flt, campaign=campaign).exclude(pk__in=[t.pk for t in targets])
+    if central is not None:  # a central household's own home is theirs outside the capacity
+        current = current.exclude(household_id=central.household_id)
+    current = current.count()
     if campaign.rule != Rule.GRID_WORKER and current + len(targets) > campaign.capacity:
         raise _bad("to", f"超出责任人容量：已有{current}户，上限{campaign.capacity}户")
     resident_id = central.leader_id if central else (resident.pk if resident else None)
@@ -383,8 +469,11 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
             return existing
     campaign = target.campaign
     _active(campaign)
-    if outcome not in OUTCOMES.get(campaign.kind, []):
+    if outcome not in outcome_codes(campaign):
         raise _bad("outcome", "该结果不适用于此任务")
+    measure = next((m for m in incident_type_of(campaign)[1] if m.in_field and m.code == outcome), None)
+    if measure is not None and measure.needs_reason and not (note or "").strip():
+        raise _bad("note", f"选择“{measure.name}”时请在备注中说明原因")
     if (lat is None) != (lon is None):
         raise _bad("lat", "经纬度须同时提供")
     if lat is not None:
@@ -423,10 +512,15 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
     if outcome == Outcome.VISITED and by_cadre and met_whom:
         target.met_cadre = True
         fields.append("met_cadre")
-    if outcome in (Outcome.NOTIFIED, Outcome.IN_PLACE) and (target.notified_at is None or at < target.notified_at):
+    if measure is not None and not newer:  # the household's measure is what was done there (已转移, 留守...)
+        target.measure, target.checkin = measure.code, measure.checkins
+        fields += ["measure", "checkin"]
+    notified = outcome in (Outcome.NOTIFIED, Outcome.IN_PLACE) or measure is not None
+    if notified and (target.notified_at is None or at < target.notified_at):
         target.notified_at = at
         fields.append("notified_at")
-    if outcome == Outcome.IN_PLACE and (target.in_place_at is None or at < target.in_place_at):
+    in_place = outcome == Outcome.IN_PLACE or (measure is not None and not measure.needs_reason)
+    if in_place and (target.in_place_at is None or at < target.in_place_at):
         target.in_place_at = at
         fields.append("in_place_at")
     target.save(update_fields=fields)
@@ -516,27 +610,46 @@ def grid_signoff(*, actor, campaign: Campaign, grid: OrgUnit, reasons: dict[int,
 
 @transaction.atomic
 def incident_declare(*, actor, type: str, occurred_at: dt.datetime, place: str, scope: Scope,
-                     measure: str = Measure.HOME, measure_days: int = 14, index_household: Household | None = None,
+                     measure: str | None = None, measure_days: int = 14, index_household: Household | None = None,
                      index_person: str = "", contacts: list | None = None, lat: float | None = None,
-                     lon: float | None = None, capacity: int | None = None, now: dt.datetime | None = None) -> Campaign:
-    """Declare an incident and mobilise: every affected household gets a central household at 1:10, in one step."""
-    if not (type or "").strip():
-        raise _bad("type", "请填写事件类型")
+                     lon: float | None = None, capacity: int | None = None, kind: IncidentType | None = None,
+                     now: dt.datetime | None = None) -> Campaign:
+    """Declare an incident of a type and mobilise: every affected household gets a central household at 1:10.
+
+    The type gives the measures: one chosen here for every household (居家隔离 / 集中隔离, with a period and
+    health check-ins where the measure has them), or none, when each household's measure is recorded in the
+    field (转移安置: 已转移 / 留守 with a reason / 已安置到安置点). `kind` None is the seeded epidemic;
+    `measure` None is the type's first declared measure. `type` names the event (default: the type's name)."""
+    if kind is None:
+        kind = IncidentType.objects.filter(code=DEFAULT_INCIDENT_TYPE).first()
+    if kind is None or not kind.is_active:
+        raise _bad("kind", "请选择事件类型")
+    measures = list(kind.measures.all())
+    declared = {m.code: m for m in measures if m.at_declaration}
+    if measure is None:
+        measure = next(iter(declared), "")
+    if measure and measure not in declared:
+        raise _bad("measure", f"“{kind.name}”没有这项{kind.measures_label}")
+    if declared and not measure:
+        raise _bad("measure", f"请选择{kind.measures_label}")
+    type = (type or "").strip() or kind.name
     if not (place or "").strip():
         raise _bad("place", "请填写地点")
     now = now or clock.now()
     if occurred_at > now + dt.timedelta(minutes=5):
         raise _bad("occurred_at", "发生时间不能晚于现在")
     cap = capacity or settings.SHANZHI["CENTRAL_HOUSEHOLD_CAPACITY"]
+    offered, done = _type_outcomes(measures)
     campaign = campaign_create(actor=actor, kind=Kind.EMERGENCY, name=f"{type.strip()}（{place.strip()}）",
                                scope=scope, rule=Rule.CENTRAL_HOUSEHOLD, capacity=cap, measure=measure,
-                               measure_days=measure_days, now=now)
+                               measure_days=measure_days, checkin=bool(measure and declared[measure].checkins),
+                               outcomes=[str(o) for o in offered], done_outcomes=[str(o) for o in done], now=now)
     short = Target.objects.filter(campaign=campaign, unassigned_reason=A.FULL).count()
     if short:
         msg = (f"每个中心户上限{cap}户，不足以覆盖全部{len(scope.households)}户（{short}户无法分配到本村社的党员中心户），"
                "请提高上限或先增设党员中心户")
         raise DomainError(msg, fields={"capacity": [msg]}, code="capacity")
-    Incident.objects.create(campaign=campaign, type=type.strip()[:50], occurred_at=occurred_at,
+    Incident.objects.create(campaign=campaign, kind=kind, type=type.strip()[:50], occurred_at=occurred_at,
                             place=place.strip()[:200], lat=lat, lon=lon, index_household=index_household,
                             index_person=(index_person or "")[:50], contacts=contacts or [])
     return campaign
@@ -563,8 +676,10 @@ def checkin_record(*, actor, target: Target, resident: Resident, temperature, sy
         _require_target(actor, target)
     if resident.household_id != target.household_id or resident.status != ResidentStatus.ACTIVE:
         raise _bad("resident", "该人员不在此户")
-    if not target.measure or target.released_at or not (target.measure_start and target.measure_start <= today
-                                                          <= (target.measure_end or today)):
+    if not target.checkin:
+        raise _bad("resident", "该户的措施不需要健康打卡")
+    if target.released_at or not (target.measure_start and target.measure_start <= today
+                                  <= (target.measure_end or today)):
         raise _bad("resident", "该人员不在隔离管控期内")
     temp = _decimal(temperature, "temperature", "34.0", "43.0")
     existing = CheckIn.objects.filter(campaign_id=target.campaign_id, resident=resident, day=today).first()

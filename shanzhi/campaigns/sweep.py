@@ -59,7 +59,7 @@ def checkin_alerts_send(*, now: dt.datetime) -> tuple[int, int]:
     if local.time() < REMIND_RESPONSIBLE_AT:
         return 0, 0
     under = Target.objects.filter(campaign__in=_active(), released_at__isnull=True, measure_start__lte=today,
-                                  measure_end__gte=today, in_place_at__isnull=False).exclude(measure="")
+                                  measure_end__gte=today, in_place_at__isnull=False, checkin=True)
     targets = {t.household_id: t for t in under.select_related("unit", "campaign__unit")}
     if not targets:
         return 0, 0

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shanzhi.accounts import scopes
 from shanzhi.campaigns import selectors, services
-from shanzhi.campaigns.models import Campaign, CampaignStatus, CheckIn, Kind, Measure, Outcome, Target
+from shanzhi.campaigns.models import Campaign, CampaignStatus, CheckIn, Kind, Outcome, Target
 from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.people.models import Resident, ResidentStatus
@@ -90,9 +90,9 @@ def _status(t: Target, campaign: Campaign) -> tuple[str, str]:
     """A short state of one household: code for tests and styling, label for people."""
     if campaign.kind == Kind.EMERGENCY:
         if t.in_place_at:
-            return "in_place", gettext("已落实管控")
+            return "in_place", services.outcome_label(campaign, t.last_outcome or Outcome.IN_PLACE)
         if t.reached_at:
-            return "done", _label(t.last_outcome, Outcome)
+            return "done", services.outcome_label(campaign, t.last_outcome)
         if t.notified_at:
             return "notified", gettext("已通知，待落实")
         return "pending", gettext("待通知")
@@ -143,7 +143,8 @@ def _row(t: Target, campaign: Campaign, tags: dict[int, list[str]], heads: dict[
     may_call = bool(head and head["phone_masked"] and user is not None
                     and scopes.may(user, "people.reveal", t.unit))
     return {"t": t, "status_code": code, "status": label, "tags": tags.get(t.household_id, []),
-            "last_outcome": _label(t.last_outcome, Outcome), "measure": _label(t.measure, Measure),
+            "last_outcome": services.outcome_label(campaign, t.last_outcome),
+            "measure": services.measure_label(campaign, t.measure) if t.measure_start else "",
             "head": head, "may_call": may_call, "key": new_key(), "case_key": new_key(), **extra}
 
 
@@ -164,8 +165,8 @@ def _groups(rows: list[dict]) -> list[dict]:
 
 def _outcomes(campaign: Campaign) -> list[dict]:
     done = set(campaign.done_outcomes)
-    codes = [str(getattr(o, "value", o)) for o in services.OUTCOMES.get(campaign.kind, [])]
-    return [{"code": o, "label": _label(o, Outcome), "done": o in done} for o in codes]
+    return [{"code": o, "label": services.outcome_label(campaign, o), "done": o in done}
+            for o in services.outcome_codes(campaign)]
 
 
 def _duration(delta: dt.timedelta | None) -> str:
@@ -213,7 +214,7 @@ def _walk_context(user, campaign: Campaign) -> dict:
             "emergency": campaign.kind == Kind.EMERGENCY, "active": campaign.status == CampaignStatus.ACTIVE,
             "pending_ack": len(pending_ack), "acknowledged_at": max(acked) if acked else None,
             "reached": sum(1 for t in targets if t.reached_at), "outcomes": _outcomes(campaign),
-            "categories": _categories(), "has_measure": any(t.measure for t in targets)}
+            "categories": _categories(), "has_measure": any(t.checkin for t in targets)}
 
 
 def _card(request: HttpRequest, campaign: Campaign, target: Target, **extra) -> HttpResponse:
@@ -274,7 +275,7 @@ def visit(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
                                   met_whom=request.POST.get("met_whom", "").strip(), lat=lat, lon=lon,
                                   photo=request.FILES.get("photo"), note=request.POST.get("note", "").strip(),
                                   idempotency_key=request.POST.get("idempotency_key"), recorded_at=recorded_at)
-        notice = gettext("已记录：%(outcome)s") % {"outcome": _label(v.outcome, Outcome)}
+        notice = gettext("已记录：%(outcome)s") % {"outcome": services.outcome_label(campaign, v.outcome)}
         if getattr(v, "superseded", False):
             notice += gettext("（该户已有更晚的记录，以较晚的为准）")
     except (NotFound, PermissionDenied):
@@ -382,7 +383,8 @@ def _persons(targets: list[Target], campaign: Campaign, errors: dict | None = No
     for r in residents:
         by_household.setdefault(r.household_id, []).append(
             {"r": r, "checkin": done.get(r.pk), "error": errors.get(r.pk, {})})
-    return [{"t": t, "measure": _label(t.measure, Measure), "people": by_household.get(t.household_id, [])}
+    return [{"t": t, "measure": services.measure_label(campaign, t.measure),
+             "people": by_household.get(t.household_id, [])}
             for t in targets]
 
 
@@ -393,7 +395,7 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for(user=request.user, pk=pk)
     if campaign.kind != Kind.EMERGENCY:
         raise NotFound("该任务没有健康打卡")
-    targets = [t for t in selectors.my_targets(user=request.user, campaign=campaign) if t.measure]
+    targets = [t for t in selectors.my_targets(user=request.user, campaign=campaign) if t.checkin]
     if not targets:
         raise NotFound("您在该任务中没有需要打卡的户")
     errors: dict = {}
@@ -457,13 +459,13 @@ def checkin_self(request: HttpRequest) -> HttpResponse:
             messages.success(request, gettext("今日已打卡：%(t)s℃") % {"t": ci.temperature})
             return redirect("campaigns:checkin_self")
     ctx["checkin"] = CheckIn.objects.filter(campaign_id=target.campaign_id, resident=resident, day=today).first()
-    ctx["measure"] = _label(target.measure, Measure)
+    ctx["measure"] = services.measure_label(target.campaign, target.measure)
     return render(request, "campaigns/field/checkin_self.html", ctx, status=status)
 
 
 # ---- the live board ----------------------------------------------------------------------------
 
-def _curve(origin: dt.datetime, targets, end: dt.datetime, *, emergency: bool) -> dict:
+def _curve(origin: dt.datetime, targets, end: dt.datetime, *, emergency: bool, in_place: str = "") -> dict:
     """Cumulative households over time since the origin, in up to BOARD_BUCKETS steps. One query.
 
     Emergencies draw households notified and in place; other campaigns households reached.
@@ -471,7 +473,7 @@ def _curve(origin: dt.datetime, targets, end: dt.datetime, *, emergency: bool) -
     if emergency:
         rows = list(targets.filter(notified_at__isnull=False).values_list("notified_at", "in_place_at"))
         series = [("notified", gettext("已通知"), sorted(n for n, _ in rows)),
-                  ("in_place", gettext("已落实管控"), sorted(p for _, p in rows if p is not None))]
+                  ("in_place", in_place or gettext("已落实管控"), sorted(p for _, p in rows if p is not None))]
     else:
         rows = list(targets.filter(reached_at__isnull=False).values_list("reached_at", flat=True))
         series = [("reached", gettext("已完成"), sorted(rows))]
@@ -503,6 +505,7 @@ def _board_context(user, pk) -> dict:
     total, per_child = selectors.progress(campaign=campaign, unit=unit, children=children, targets=targets)
     ci_total, ci_per = selectors.checked_in_today(campaign=campaign, unit=unit, children=children)
     origin = incident.occurred_at if incident else campaign.starts_at
+    words = services.type_words(campaign)
     now = clock.now()
     end = campaign.closed_at or now
     rows = [{"p": p, "checked_in": ci_per.get(p.unit.path, {}).get("households", 0),
@@ -517,7 +520,8 @@ def _board_context(user, pk) -> dict:
         "pct": {"assigned": _pct(total.assigned, total.total), "acknowledged": _pct(total.acknowledged, total.total),
                 "notified": _pct(total.notified, total.total), "in_place": _pct(total.in_place, total.total),
                 "checked_in": _pct(ci_total["households"], total.total)},
-        "unassigned": total.total - total.assigned, "curve": _curve(origin, targets, end, emergency=campaign.kind == Kind.EMERGENCY),
+        "unassigned": total.total - total.assigned, "words": words,
+        "curve": _curve(origin, targets, end, emergency=campaign.kind == Kind.EMERGENCY, in_place=words["in_place"]),
         "emergency": campaign.kind == Kind.EMERGENCY, "kind": _label(campaign.kind, Kind),
     }
 

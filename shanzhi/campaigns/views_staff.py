@@ -28,8 +28,8 @@ from shanzhi.campaigns.forms import CheckInForm, IncidentForm, NightVisitForm, R
 from shanzhi.campaigns.models import (
     Campaign,
     CampaignStatus,
+    IncidentType,
     Kind,
-    Measure,
     Outcome,
     Rule,
     Target,
@@ -191,13 +191,24 @@ def _incident_scope(user, d: dict, index) -> dict:
     return {"polygon": d["polygon"]}
 
 
+def _incident_types():
+    return list(IncidentType.objects.filter(is_active=True).prefetch_related("measures"))
+
+
 @staff_page
 def new_incident(request: HttpRequest) -> HttpResponse:
-    """Declare an incident and mobilise the affected households in one step; nothing half-done on errors."""
+    """Declare an incident of a type and mobilise the affected households in one step; nothing half-done on
+    errors. The type (?type=code, or the form's `kind`) gives the measures and the words of the form."""
     user = request.user
     _require_runner(user)
     now = timezone.localtime(clock.now())
-    form = IncidentForm(request.POST or None, initial={"occurred_at": now.strftime("%Y-%m-%dT%H:%M")})
+    types = _incident_types()
+    wanted = ((request.POST.get("kind") if request.method == "POST" else request.GET.get("type")) or "").strip()
+    chosen = next((t for t in types if t.code == wanted), None) if wanted else (types[0] if types else None)
+    if chosen is None:  # an unknown or inactive type, or none configured
+        raise NotFound("未找到该事件类型")
+    form = IncidentForm(request.POST or None, initial={"occurred_at": now.strftime("%Y-%m-%dT%H:%M")},
+                        incident_type=chosen)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -207,8 +218,9 @@ def new_incident(request: HttpRequest) -> HttpResponse:
                 cap = d.get("capacity") or settings.SHANZHI["CENTRAL_HOUSEHOLD_CAPACITY"]
                 point = (d.get("lat"), d.get("lon")) if d["scope_mode"] == "radius" else (None, None)
                 campaign = svc.incident_declare(
-                    actor=user, type=d["type"], occurred_at=d["occurred_at"], place=d["place"], scope=scope,
-                    measure=d["measure"], measure_days=d["measure_days"], index_household=index,
+                    actor=user, type=d.get("type") or "", occurred_at=d["occurred_at"], place=d["place"],
+                    scope=scope, kind=chosen, measure=d.get("measure") or "",
+                    measure_days=d.get("measure_days") or 14, index_household=index,
                     index_person=d.get("index_person", ""), contacts=d["contacts"], lat=point[0], lon=point[1],
                     capacity=cap)
         except DomainError as exc:
@@ -219,7 +231,7 @@ def new_incident(request: HttpRequest) -> HttpResponse:
     root = next(iter(scopes.roots_for(user, "campaigns.run")), None)
     return render(request, "campaigns/staff/new_incident.html", {
         "form": form, "outline": root.code if root and scopes.may(user, "org.view", root) else "",
-        "type_suggestions": [_("新冠肺炎密切接触"), _("火灾"), _("防汛转移"), _("台风"), _("危化品泄漏")],
+        "types": types, "incident_type": chosen,
         **_tile_context(), **nav_context(user)})
 
 
@@ -316,12 +328,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_run": may_run, "people": selectors.reassign_candidates(campaign=campaign, unit=unit) if may_run else [],
         "share": round(100 * total.reached / total.total) if total.total else None,
         "cadre_share": round(100 * total.met_cadre / total.total) if total.total else None,
-        "outcome_labels": dict(Outcome.choices),
+        "outcome_labels": dict(Outcome.choices), "words": svc.type_words(campaign),
+        "capacity": svc.capacity_of(campaign),
     }
+    for t in unreached:
+        t.outcome_label = svc.outcome_label(campaign, t.last_outcome)
     if incident is not None:
-        m = targets.exclude(measure="").values_list("measure", "measure_end").first()
+        m = targets.exclude(measure_start__isnull=True).exclude(measure="").values_list("measure", "measure_end").first()
         if m:
-            ctx["measure"], ctx["campaign_end"] = dict(Measure.choices)[m[0]], m[1]
+            ctx["measure"], ctx["campaign_end"] = svc.measure_label(campaign, m[0]), m[1]
     if incident is not None and campaign.all_notified_at:
         ctx["time_to_all"] = campaign.all_notified_at - campaign.starts_at
     return render(request, "campaigns/staff/detail.html", {**ctx, **nav_context(user)})

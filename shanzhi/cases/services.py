@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -40,6 +41,8 @@ from shanzhi.lib.geometry import GeometryError, check_lat_lon
 from shanzhi.org.models import Department, Level, OrgUnit
 
 MAX_DESCRIPTION = 2000
+# Steps that whoever reported back may not take on the same case (unless SHANZHI_ALLOW_SELF_VERIFY).
+SEPARATED_STEPS = ("verify", "verify_fail", "close")
 STAFF_CHANNELS = (Channel.PATROL, Channel.HOTLINE, Channel.WALK_IN, Channel.NIGHT_VISIT, Channel.COUNCIL)
 
 
@@ -63,8 +66,31 @@ def may_step(actor, case: Case, action: str, *, authority: str | None = None) ->
         return True  # the system: sweeps and Open311 intake
     perm = authority or workflow.permission(action)
     if _granted(actor, case, perm):
-        return True
-    return perm != "reporter" and scopes.may(actor, perm, case.handling_unit)
+        allowed = True
+    else:
+        allowed = perm != "reporter" and scopes.may(actor, perm, case.handling_unit)
+    return allowed and not _own_report_back(actor, case, action)
+
+
+def self_verify_allowed() -> bool:
+    """May whoever reported back also verify and close (SHANZHI_ALLOW_SELF_VERIFY, for small villages)?"""
+    return bool(settings.SHANZHI.get("ALLOW_SELF_VERIFY"))
+
+
+def reported_back_by(case: Case) -> int | None:
+    """The user who reported back the case's current handling (the latest report-back). One query."""
+    return (Event.objects.filter(case=case, action="report_back").order_by("-at", "-id")
+            .values_list("actor_id", flat=True).first())
+
+
+SELF_VERIFY_REFUSED = "处置反馈人不能核查或结案自己处置的诉求，请由其他有权限的人员核查"
+
+
+def _own_report_back(actor, case: Case, action: str) -> bool:
+    """Separation of duties: is `actor` about to verify or close the case they reported back themselves?"""
+    if actor is None or action not in SEPARATED_STEPS or self_verify_allowed():
+        return False
+    return actor.pk is not None and reported_back_by(case) == actor.pk
 
 
 def can_view(actor, case: Case) -> bool:
@@ -78,12 +104,15 @@ def _gate(actor, case: Case, action: str, *, authority: str | None = None) -> No
     if actor is None:
         workflow.check(action, case.status)
         return
-    allowed = may_step(actor, case, action, authority=authority)
     perm = authority or workflow.permission(action)
+    allowed = _granted(actor, case, perm) or (perm != "reporter" and scopes.may(actor, perm, case.handling_unit))
     scopes.require(actor, "cases.view" if perm == "reporter" else perm,
                    None if perm == "reporter" else case.handling_unit, what="该诉求",
                    granted=allowed, visible=allowed or can_view(actor, case),
                    state=lambda: workflow.check(action, case.status))
+    # Separation of duties, after the state and the role: a 403 with its own reason.
+    if _own_report_back(actor, case, action):
+        raise PermissionDenied(SELF_VERIFY_REFUSED, code="self_verify")
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -441,14 +441,16 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             form.add_error("note", _("请填写处置情况"))
         valid = valid and not form.errors
     if valid:
+        status = 400
         try:
             with transaction.atomic():
                 if pending:
                     form.cleaned_data["photos"] = uploads.uploads_claim(actor=user, tokens=[p.token for p in pending])
                 run_action(user, case, action, form.cleaned_data)
-        except (NotFound, PermissionDenied):
+        except NotFound:
             raise
-        except DomainError as exc:
+        except DomainError as exc:  # PermissionDenied too (the case is visible): its reason, with its 403
+            status = exc.status
             for field, msgs in exc.fields.items():
                 for m in msgs:
                     form.add_error(field if field in form.fields else None, m)
@@ -458,9 +460,10 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             messages.success(request, _("已%(action)s：%(number)s") % {"action": _(label), "number": case.number})
             return redirect(_next_url(request, reverse("cases:staff_detail", args=[case.number])))
     else:
+        status = 400
         error = "；".join(str(e) for es in form.errors.values() for e in es)
     fresh = _get_case(user, number)  # the page shows the case as stored: the refusal changed nothing
-    return _detail(request, fresh, form=form, failed=action, error=error, status=400, pending=pending)
+    return _detail(request, fresh, form=form, failed=action, error=error, status=status, pending=pending)
 
 
 @login_required

@@ -403,6 +403,13 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     phases = [("units", builder.units_phase), ("staff", builder.staff_phase),
               ("people", lambda: builder.people_phase(parallel=parallel)),
               ("rollups", builder.rollups_phase)]
+
+    def incidents_phase() -> None:
+        from shanzhi.demo.incidents import generate_incidents
+
+        builder.counts["incidents"] = len(generate_incidents())
+
+    phases.append(("incidents", incidents_phase))
     if cases:
         def cases_phase() -> None:
             from shanzhi.demo.casegen import generate_cases

@@ -1,6 +1,6 @@
 """The whole loop in a real browser: a resident logs in by SMS code and reports a problem by map pin;
 grid worker A (the right one) logs in, finds it in their queue, accepts, starts, reports back with a
-photo, verifies and closes it; the resident rates it.
+photo; town staff verify and close it (never the handler); the resident rates it.
 """
 
 from __future__ import annotations
@@ -21,14 +21,16 @@ CODE = re.compile(r"验证码是(\d{6})")
 
 
 def install_migration_data() -> None:
-    """Create the rows data migrations make (case categories, care tags) when they are missing:
-    a transactional test before this one flushed them away."""
+    """Create the rows data migrations make (case categories, care tags, incident types) when they are
+    missing: a transactional test before this one flushed them away."""
+    from shanzhi.campaigns.catalogue import install as install_incident_types
     from shanzhi.cases.catalogue import install
     from shanzhi.mediation.catalogue import install as install_dispute_types
     from shanzhi.people.models import DEFAULT_CARE_TAGS, CareTag
 
     install()
     install_dispute_types()
+    install_incident_types()
     for code, name, name_en in DEFAULT_CARE_TAGS:
         CareTag.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
 
@@ -131,9 +133,19 @@ def test_a_resident_report_goes_round_the_whole_loop(migration_data_kept, transa
     assert "已清运完毕" in page.inner_text(".timeline")
     wait_until(page, "[...document.querySelectorAll('.photos img')].every(i => i.complete && i.naturalWidth > 0)")
     assert page.locator(".photos img").count() == 1
+    assert page.locator("form.act").count() == 0  # separation of duties: someone else verifies
+
+    # -- town staff verify and close
+    context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", county.town_staff.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.goto(f"{base}/cases/staff/{number}/")
     step(page, "verify", "已核查")
     step(page, "close", "已结案")
-    assert page.locator("form.act").count() == 0
+    assert {el.get_attribute("data-action") for el in page.locator("form.act").all()} == {"reopen"}
     page.wait_for_selector("#case-map[data-loaded]")
     page.screenshot(path=str(tmp_path / "closed.png"), full_page=True)
 

@@ -223,7 +223,7 @@ def unclosed() -> str:
     ({"scope_mode": "village", "index_household": "H-C1-001"}, "未找到该户或无权限"),
     ({"scope_mode": "village", "index_household": ""}, "请填写指示病例户号"),
     ({"capacity": "1"}, "不足以覆盖"),
-    ({"type": ""}, "该字段是必填项"),
+    ({"place": ""}, "该字段是必填项"),
     ({"occurred_at": "2999-01-01T00:00"}, "发生时间不能晚于现在"),
 ])
 def test_bad_incident_input_is_refused_in_chinese_and_nothing_is_created(county, central, client, data, message):

@@ -120,8 +120,8 @@ def test_notes_on_the_timeline_are_masked_for_followers_and_the_rating_comment_i
     svc.case_accept(actor=w, case=followed, note="已电话联系13800000002")
     svc.case_start(actor=w, case=followed)
     svc.case_report_back(actor=w, case=followed, note="已修好")
-    svc.case_verify(actor=w, case=followed)
-    svc.case_close(actor=w, case=followed)
+    svc.case_verify(actor=county.town_staff, case=followed)
+    svc.case_close(actor=county.town_staff, case=followed)
     svc.case_rate(actor=neighbour_user, case=followed, rating=5, satisfied=True, comment="谢谢网格员，很及时")
     notes = {s["action"]: s["note"] for s in api(county.resident_user).get(f"{BASE}{followed.number}/timeline/").json()}
     assert notes["accept"] == "已电话联系138****0002" and notes["rate"] == ""

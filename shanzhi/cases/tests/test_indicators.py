@@ -29,13 +29,16 @@ def h(hours: float) -> dt.datetime:
 
 
 def _close(case, actor, at: dt.datetime) -> None:
-    """Start (if needed), report back, verify and close at one moment."""
+    """Start (if needed), report back, then the county admin verifies and closes, at one moment."""
+    from shanzhi.accounts.models import User
+
+    verifier = User.objects.get(username="admin")
     with clock.frozen(at):
         if case.status in (Status.ACCEPTED, Status.DISPATCHED):
             svc.case_start(actor=actor, case=case)
         svc.case_report_back(actor=actor, case=case, note="已处理")
-        svc.case_verify(actor=actor, case=case)
-        svc.case_close(actor=actor, case=case)
+        svc.case_verify(actor=verifier, case=case)
+        svc.case_close(actor=verifier, case=case)
 
 
 def _rate(county, case, at: dt.datetime, satisfied: bool) -> None:

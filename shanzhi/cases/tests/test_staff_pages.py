@@ -138,11 +138,13 @@ def test_worker_buttons_are_exactly_the_allowed_ones_in_each_state(county, clien
     act(client, case, "start")
     assert shown() == {"report_back", "return", "escalate", "extension_request"}
     act(client, case, "report_back", note="已清理")
-    assert shown() == {"verify", "verify_fail"}
+    assert shown() == set()  # separation of duties: someone else verifies what they reported back
+    as_user(client, county.town_staff)
+    assert shown() == {"verify", "verify_fail", "supervise"}
     act(client, case, "verify")
-    assert shown() == {"close"}
+    assert shown() == {"close", "supervise"}
     act(client, case, "close")
-    assert shown() == set()
+    assert shown() == {"reopen"}
 
 
 def test_town_staff_gets_the_dispatching_buttons(county, client):
@@ -158,6 +160,8 @@ def test_walking_the_case_through_the_page_posts(county, client):
     for action, data in [("accept", {}), ("start", {"note": "已到现场"}),
                          ("report_back", {"note": "垃圾已清运", "photos": [png("a.png"), png("b.png")]}),
                          ("verify", {}), ("close", {"note": "办结"})]:
+        if action == "verify":  # separation of duties: town staff verify and close the worker's report-back
+            as_user(client, county.town_staff)
         response = act(client, case, action, **data)
         assert response.status_code == 302, (action, response.content.decode()[:500])
         assert response.url == url("staff_detail", case.number)

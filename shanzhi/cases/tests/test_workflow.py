@@ -21,11 +21,11 @@ def run_to(case, county, status):
                          lambda: svc.case_report_back(actor=w, case=case, note="已清理")],
         Status.VERIFIED: [lambda: svc.case_start(actor=w, case=case),
                           lambda: svc.case_report_back(actor=w, case=case, note="已清理"),
-                          lambda: svc.case_verify(actor=w, case=case)],
+                          lambda: svc.case_verify(actor=county.town_staff, case=case)],
         Status.CLOSED: [lambda: svc.case_start(actor=w, case=case),
                         lambda: svc.case_report_back(actor=w, case=case, note="已清理"),
-                        lambda: svc.case_verify(actor=w, case=case),
-                        lambda: svc.case_close(actor=w, case=case)],
+                        lambda: svc.case_verify(actor=county.town_staff, case=case),
+                        lambda: svc.case_close(actor=county.town_staff, case=case)],
         Status.PARKED: [lambda: svc.case_park(actor=county.town_staff, case=case, note="待资金")],
         Status.VOID: [lambda: svc.case_void(actor=county.town_staff, case=case, note="测试数据")],
     }[status]
@@ -44,8 +44,8 @@ def test_the_whole_loop_from_report_to_rating(county, report):
     svc.case_accept(actor=w, case=case)
     svc.case_start(actor=w, case=case)
     svc.case_report_back(actor=w, case=case, note="已清理干净")
-    svc.case_verify(actor=w, case=case)
-    svc.case_close(actor=w, case=case)
+    svc.case_verify(actor=county.town_staff, case=case)
+    svc.case_close(actor=county.town_staff, case=case)
     assert case.closed_on_time and case.closed_level == "grid"
     svc.case_rate(actor=county.resident_user, case=case, rating=5, satisfied=True, comment="很快")
     assert case.status == Status.RATED

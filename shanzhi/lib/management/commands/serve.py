@@ -63,17 +63,23 @@ class MasterSweepThread(SweepThread):
 
 
 class Command(BaseCommand):
-    help = "运行生产级 Web 服务（gunicorn），并在后台定时执行超期扫描。Serve Shanzhi with gunicorn."
+    help = ("运行生产级 Web 服务（gunicorn），并在后台定时执行超期扫描。先执行数据库迁移；数据在 SHANZHI_DATA_DIR"
+            "（默认 ./data），数据库为 DATABASE_URL（默认其中的 SQLite）。Serve Shanzhi with gunicorn: migrates "
+            "first, sweeps deadlines in the background.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=2)
-        parser.add_argument("--threads", type=int, default=4)
-        parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="监听地址 address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+        parser.add_argument("--port", type=int, default=8000, help="端口 port (default 8000)")
+        parser.add_argument("--workers", type=int, default=2,
+                            help="gunicorn 工作进程数 worker processes (default 2; about one per CPU core)")
+        parser.add_argument("--threads", type=int, default=4, help="每个进程的线程数 threads per worker (default 4)")
+        parser.add_argument("--no-migrate", action="store_true",
+                            help="启动前不执行数据库迁移 do not apply migrations first (default: migrate)")
         parser.add_argument("--no-sweep", action="store_true",
-                            help="do not run the deadline sweep in the background (run `shanzhi sweep` instead); "
-                                 "interval from SHANZHI_SWEEP_INTERVAL seconds, default 60")
+                            help="不在后台运行超期扫描 do not run the deadline sweep in the background (run "
+                                 "`shanzhi sweep --loop N` instead; default: sweep every SHANZHI_SWEEP_INTERVAL "
+                                 "seconds, default 60)")
 
     def handle(self, *args, host: str, port: int, workers: int, threads: int, no_migrate: bool, no_sweep: bool,
                **opts):
