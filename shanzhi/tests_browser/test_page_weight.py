@@ -139,3 +139,26 @@ def test_static_files_go_out_compressed_and_cached_for_good(field_world, live_se
         headers = response.all_headers()
         assert headers.get("content-encoding") == "br", url
         assert "immutable" in headers.get("cache-control", ""), url
+
+
+def test_desk_charts_draw_with_the_custom_echarts_build(field_world, live_server, browser_page):
+    """The desk pages' charts still draw (as SVG) from the custom build holding only the parts they use."""
+    county, _case, incident = field_world
+    base, browser = live_server.url, browser_page.context.browser
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": _session(county.town_staff), "url": base}])
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        meter = Meter(page, base)
+        curve = meter.open(f"/campaigns/{incident.pk}/")
+        assert curve.status == 200
+        page.wait_for_selector("#curve svg path", state="attached")
+        assert any("echarts.custom." in u for u in curve.bytes_by_url)
+        indicators = meter.open(f"/cases/indicators/{county.town.code}/")
+        assert indicators.status == 200
+        page.wait_for_selector("#weekly-chart svg path", state="attached")
+    finally:
+        context.close()
+    assert errors == []
