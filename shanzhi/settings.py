@@ -96,9 +96,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Pages and htmx fragments gzip-compressed for slow phones (static files come compressed from WhiteNoise
-    # above). Django pads each gzip body with random bytes against BREACH and masks the CSRF token per response.
-    "django.middleware.gzip.GZipMiddleware",
+    "shanzhi.lib.compress.PageGZipMiddleware",  # HTML pages and fragments gzip-compressed for slow phones
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shanzhi.lib.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -107,3 +107,22 @@ def test_the_access_log_leaves_out_query_strings(server):
     assert lines and all('"GET /people/units/330421/residents/ HTTP/1.1" 302' in line for line in lines), log
     for secret in ("33042119900101123X", "13800000001", "13800000002", "q="):
         assert secret not in log
+
+
+def test_pages_go_out_compressed_and_the_api_plain(server):
+    """A phone asking for gzip gets the page compressed (a fraction of its size); API JSON stays plain."""
+    import gzip
+
+    base, _, _proc = server
+    ask = {"Accept-Encoding": "gzip"}
+    with urllib.request.urlopen(urllib.request.Request(base + "/accounts/login/", headers=ask), timeout=5) as resp:
+        assert resp.headers["Content-Encoding"] == "gzip"
+        assert "登录" in gzip.decompress(resp.read()).decode()
+    status, plain = _get(base + "/accounts/login/")
+    assert status == 200 and "登录".encode() in plain
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + "/api/v1/units/", headers=ask), timeout=5)
+        pytest.fail("the API answered an anonymous request")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 401
+        assert exc.headers.get("Content-Encoding") is None and exc.read().startswith(b"{")
