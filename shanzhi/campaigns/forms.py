@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanzhi.campaigns.models import Measure, Rule
 from shanzhi.campaigns.scope import MAX_RADIUS_M
-from shanzhi.lib import parsing
+from shanzhi.lib import clock, parsing
 
 SPLIT = re.compile(r"[\s,，、;；]+")
 DATETIME = {"type": "datetime-local"}
@@ -56,9 +56,13 @@ class NightVisitForm(forms.Form):
                                        (Rule.GRID_WORKER, _("网格员"))]
 
     def clean(self):
+        """Every rule of campaign_create on these fields checked here too, so one round names every error."""
         data = super().clean()
         if data.get("tag_mode") == "only" and not data.get("tags"):
             self.add_error("tags", _("选择“只包括”时请至少选一个关爱标签"))
+        ends, starts = data.get("ends_at"), data.get("starts_at") or clock.now()
+        if ends is not None and "ends_at" not in self.errors and ends <= starts:
+            self.add_error("ends_at", _("结束时间应晚于开始时间"))
         return data
 
 

@@ -427,3 +427,27 @@ def stay_get_for(*, user, pk) -> Stay:
     if stay is None:
         raise NotFound("未找到")
     return stay
+
+
+# ---- the walk list ------------------------------------------------------------------------------
+
+def household_heads(*, household_ids: list[int]) -> dict[int, dict]:
+    """Each household's head (or, without one, its first active resident): id, name, masked phone. One query."""
+    from shanzhi.people.models import Relation
+
+    out: dict[int, dict] = {}
+    rows = (Resident.objects.filter(household_id__in=household_ids, status=ResidentStatus.ACTIVE)
+            .values("id", "household_id", "name", "phone_masked", "relation").order_by("household_id", "id"))
+    for r in rows:
+        known = out.get(r["household_id"])
+        if known is None or (r["relation"] == Relation.HEAD and known["relation"] != Relation.HEAD):
+            out[r["household_id"]] = r
+    return out
+
+
+def target_head_for(*, target: Target) -> Resident | None:
+    """The head of the target's household (as household_heads chooses), with their household for the reveal."""
+    head = household_heads(household_ids=[target.household_id]).get(target.household_id)
+    if head is None:
+        return None
+    return Resident.objects.select_related("household__micro_grid").filter(pk=head["id"]).first()

@@ -365,8 +365,14 @@ def campaign_acknowledge(*, actor, campaign: Campaign, now: dt.datetime | None =
 @transaction.atomic
 def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat: float | None = None,
                  lon: float | None = None, photo=None, note: str = "", idempotency_key: str | None = None,
-                 now: dt.datetime | None = None) -> Visit:
-    """Record an outcome for a household; a repeated idempotency key returns the first record."""
+                 recorded_at: dt.datetime | None = None, now: dt.datetime | None = None) -> Visit:
+    """Record an outcome for a household; a repeated idempotency key returns the first record.
+
+    `recorded_at` is when the phone recorded it (an outcome queued offline arrives later): capped at now
+    and not before the campaign's start. Every visit is kept; the household's outcome is that of its
+    latest visit by that time, so one synced late after a newer one stays in the timeline but does not
+    override it. Reached, notified and in place keep their earliest time.
+    """
     _require_target(actor, target)
     key = (idempotency_key or "").strip()[:64] or None
     if key:
@@ -389,9 +395,10 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
         except GeometryError as exc:
             raise _bad("lat", str(exc)) from exc
     now = now or clock.now()
+    at = _recorded_time(recorded_at, campaign=campaign, now=now)
     by_cadre = actor is not None and (scopes.is_staff_user(actor) or CadreRegistration.objects.filter(
         resident_id=getattr(actor, "resident_id", None), ended_on__isnull=True).exists())
-    visit = Visit(target=target, outcome=outcome, at=now, by=actor if getattr(actor, "pk", None) else None,
+    visit = Visit(target=target, outcome=outcome, at=at, by=actor if getattr(actor, "pk", None) else None,
                   by_cadre=by_cadre, met_whom=(met_whom or "")[:100], lat=lat, lon=lon, note=note or "",
                   idempotency_key=key)
     if photo:
@@ -401,30 +408,47 @@ def visit_record(*, actor, target: Target, outcome: str, met_whom: str = "", lat
 
         img = validate_images([photo])[0]
         visit.photo.save(f"{target.pk}-{int(now.timestamp())}.jpg", ContentFile(img.data), save=False)
+    # Lock the household's row: two outcomes arriving at once are ordered, and the later one wins.
+    list(Target.objects.select_for_update().filter(pk=target.pk).values_list("pk", flat=True))
+    target.refresh_from_db(fields=["last_outcome", "revisit_due", "reached_at", "notified_at", "in_place_at"])
+    newer = Visit.objects.filter(target=target, at__gt=at).exists()
     visit.save()
     fields = ["last_outcome", "revisit_due"]
-    target.last_outcome = outcome
-    target.revisit_due = now + dt.timedelta(days=1) if outcome == Outcome.NOT_HOME else None
-    if outcome in campaign.done_outcomes and target.reached_at is None:
-        target.reached_at = now
+    if not newer:
+        target.last_outcome = outcome
+        target.revisit_due = at + dt.timedelta(days=1) if outcome == Outcome.NOT_HOME else None
+    if outcome in campaign.done_outcomes and (target.reached_at is None or at < target.reached_at):
+        target.reached_at = at
         fields.append("reached_at")
     if outcome == Outcome.VISITED and by_cadre and met_whom:
         target.met_cadre = True
         fields.append("met_cadre")
-    if outcome in (Outcome.NOTIFIED, Outcome.IN_PLACE) and target.notified_at is None:
-        target.notified_at = now
+    if outcome in (Outcome.NOTIFIED, Outcome.IN_PLACE) and (target.notified_at is None or at < target.notified_at):
+        target.notified_at = at
         fields.append("notified_at")
-    if outcome == Outcome.IN_PLACE and target.in_place_at is None:
-        target.in_place_at = now
+    if outcome == Outcome.IN_PLACE and (target.in_place_at is None or at < target.in_place_at):
+        target.in_place_at = at
         fields.append("in_place_at")
     target.save(update_fields=fields)
     if campaign.kind == Kind.EMERGENCY and campaign.all_notified_at is None and not Target.objects.filter(
             campaign=campaign, reached_at__isnull=True).exists():
         campaign.all_notified_at = now
         campaign.save(update_fields=["all_notified_at"])
-    audit_record(actor=actor, action="campaigns.visit", obj=campaign, unit_path=target.unit.path,
-                 after={"target": target.pk, "outcome": outcome})
+    after = {"target": target.pk, "outcome": outcome, "at": at.isoformat()}
+    if newer:
+        after["superseded"] = True  # recorded before a visit already stored: kept, not the outcome
+    audit_record(actor=actor, action="campaigns.visit", obj=campaign, unit_path=target.unit.path, after=after)
+    visit.superseded = newer
     return visit
+
+
+def _recorded_time(recorded_at: dt.datetime | None, *, campaign: Campaign, now: dt.datetime) -> dt.datetime:
+    """When an outcome happened: the phone's time, capped at now and not before the campaign started."""
+    if recorded_at is None:
+        return now
+    if timezone.is_naive(recorded_at):
+        raise _bad("recorded_at", "记录时间须带时区")
+    return max(min(recorded_at, now), min(campaign.starts_at, now))
 
 
 @transaction.atomic

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shanzhi.accounts import scopes
 from shanzhi.campaigns import selectors, services
 from shanzhi.campaigns.models import Campaign, CampaignStatus, CheckIn, Kind, Measure, Outcome, Target
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.people.models import Resident, ResidentStatus
 
@@ -135,11 +135,31 @@ def _categories() -> list[dict]:
     return list(groups.values())
 
 
-def _row(t: Target, campaign: Campaign, tags: dict[int, list[str]], **extra) -> dict:
+def _row(t: Target, campaign: Campaign, tags: dict[int, list[str]], heads: dict[int, dict] | None = None,
+         user=None, **extra) -> dict:
     code, label = _status(t, campaign)
+    head = (heads or {}).get(t.household_id)
+    # The call button only where the reveal service would answer (it still decides, and counts the limit).
+    may_call = bool(head and head["phone_masked"] and user is not None
+                    and scopes.may(user, "people.reveal", t.unit))
     return {"t": t, "status_code": code, "status": label, "tags": tags.get(t.household_id, []),
             "last_outcome": _label(t.last_outcome, Outcome), "measure": _label(t.measure, Measure),
-            "key": new_key(), "case_key": new_key(), **extra}
+            "head": head, "may_call": may_call, "key": new_key(), "case_key": new_key(), **extra}
+
+
+def _groups(rows: list[dict]) -> list[dict]:
+    """Rows grouped by micro-grid in route order; the first group with work left starts open."""
+    groups: dict[int, dict] = {}
+    for row in rows:
+        t = row["t"]
+        g = groups.setdefault(t.unit_id, {"unit": t.unit, "rows": [], "reached": 0})
+        g["rows"].append(row)
+        g["reached"] += 1 if t.reached_at else 0
+    out = list(groups.values())
+    first_open = next((g for g in out if g["reached"] < len(g["rows"])), out[0] if out else None)
+    for g in out:
+        g["open"] = len(out) == 1 or g is first_open
+    return out
 
 
 def _outcomes(campaign: Campaign) -> list[dict]:
@@ -182,11 +202,14 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 def _walk_context(user, campaign: Campaign) -> dict:
     targets = list(selectors.my_targets(user=user, campaign=campaign))
-    tags = _care_tags([t.household_id for t in targets])
-    rows = [_row(t, campaign, tags) for t in targets]
+    ids = [t.household_id for t in targets]
+    tags = _care_tags(ids)
+    heads = selectors.household_heads(household_ids=ids)
+    rows = [_row(t, campaign, tags, heads, user) for t in targets]
     pending_ack = [t for t in targets if t.acknowledged_at is None]
     acked = [t.acknowledged_at for t in targets if t.acknowledged_at]
-    return {"campaign": campaign, "rows": rows, "targets": targets, "kind": _label(campaign.kind, Kind),
+    return {"campaign": campaign, "rows": rows, "groups": _groups(rows), "targets": targets,
+            "kind": _label(campaign.kind, Kind),
             "emergency": campaign.kind == Kind.EMERGENCY, "active": campaign.status == CampaignStatus.ACTIVE,
             "pending_ack": len(pending_ack), "acknowledged_at": max(acked) if acked else None,
             "reached": sum(1 for t in targets if t.reached_at), "outcomes": _outcomes(campaign),
@@ -196,8 +219,10 @@ def _walk_context(user, campaign: Campaign) -> dict:
 def _card(request: HttpRequest, campaign: Campaign, target: Target, **extra) -> HttpResponse:
     target.refresh_from_db()
     tags = _care_tags([target.household_id])
-    ctx = {"campaign": campaign, "row": _row(target, campaign, tags, **extra), "outcomes": _outcomes(campaign),
-           "categories": _categories(), "active": campaign.status == CampaignStatus.ACTIVE,
+    heads = selectors.household_heads(household_ids=[target.household_id])
+    ctx = {"campaign": campaign, "row": _row(target, campaign, tags, heads, request.user, **extra),
+           "outcomes": _outcomes(campaign),
+           "active": campaign.status == CampaignStatus.ACTIVE,
            "emergency": campaign.kind == Kind.EMERGENCY,
            "reached": selectors.my_targets(user=request.user, campaign=campaign).filter(
                reached_at__isnull=False).count()}
@@ -243,11 +268,15 @@ def visit(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     lat, lon = _point(request.POST)
     error = notice = ""
     try:
+        # An outcome queued on the phone while offline carries the time it was recorded there.
+        recorded_at = parsing.parse_datetime("recorded_at", request.POST.get("recorded_at"), require_offset=True)
         v = services.visit_record(actor=request.user, target=target, outcome=request.POST.get("outcome", ""),
                                   met_whom=request.POST.get("met_whom", "").strip(), lat=lat, lon=lon,
                                   photo=request.FILES.get("photo"), note=request.POST.get("note", "").strip(),
-                                  idempotency_key=request.POST.get("idempotency_key"))
+                                  idempotency_key=request.POST.get("idempotency_key"), recorded_at=recorded_at)
         notice = gettext("已记录：%(outcome)s") % {"outcome": _label(v.outcome, Outcome)}
+        if getattr(v, "superseded", False):
+            notice += gettext("（该户已有更晚的记录，以较晚的为准）")
     except (NotFound, PermissionDenied):
         raise
     except DomainError as exc:
@@ -261,6 +290,45 @@ def visit(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     else:
         messages.success(request, f"{target.household.address}：{notice}")
     return redirect(f"{reverse('campaigns:walk', args=[campaign.pk])}#t-{target.pk}")
+
+
+@field_login_required
+@require_POST
+def call(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
+    """Reveal the head of household's phone through the audited reveal (its hourly limit applies) to dial it."""
+    from shanzhi.people.services import resident_reveal
+
+    campaign = selectors.campaign_get_for(user=request.user, pk=pk)
+    target = selectors.target_get_for(user=request.user, campaign=campaign, pk=target_id)
+    head = selectors.target_head_for(target=target)
+    if head is None or not head.phone_masked:
+        raise NotFound("该户没有登记电话")
+    phone = error = ""
+    status = 200
+    try:
+        phone = resident_reveal(actor=request.user, resident=head, field="phone",
+                                reason=gettext("走访“%(name)s”联系户主") % {"name": campaign.name})
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        error, status = str(exc), exc.status
+    ctx = {"campaign": campaign, "t": target, "head": head, "phone": phone, "error": error}
+    if _is_htmx(request):  # htmx swaps 2xx only: the refusal is shown in place, its status in a header
+        response = render(request, "campaigns/field/_call.html", ctx)
+        if error:
+            response["X-Refused-Status"] = str(status)
+    else:
+        response = render(request, "campaigns/field/call.html", ctx, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The walk list's service worker, under /campaigns/ so its scope covers the walk pages."""
+    response = render(request, "campaigns/field/sw.js", {}, content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @field_login_required

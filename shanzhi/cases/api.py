@@ -472,7 +472,7 @@ class CaseViewSet(StaffViewSet):
             if not getattr(request.user, "resident_id", None):
                 raise PermissionDenied(_("该账号不能提交诉求"))
             return Channel.RESIDENT
-        if not scopes.paths_for(request.user, "cases.intake"):
+        if not scopes.may_somewhere(request.user, "cases.intake"):
             raise PermissionDenied(_("您的岗位不能登记诉求"))
         asked = asked or Channel.PATROL
         if asked not in STAFF_API_CHANNELS:

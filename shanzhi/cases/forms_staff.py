@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from shanzhi.cases.models import OPEN_STATUSES, Category, Kind, Priority, Status, Supervision
 from shanzhi.lib import parsing
+from shanzhi.lib.codes import CodeError, normalise_phone
+from shanzhi.lib.geometry import GeometryError, check_lat_lon
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -99,6 +101,9 @@ class BulkDispatchForm(forms.Form):
 class IntakeForm(forms.Form):
     """A case raised by staff on behalf of a caller (hotline) or found on patrol."""
 
+    field_order = ["reporter_name", "reporter_phone", "anonymous", "kind", "priority", "category", "description",
+                   "address", "photos", "lat", "lon"]  # as the page shows them (the error summary follows)
+
     kind = forms.ChoiceField(label=_("类型"), choices=Kind.choices, initial=Kind.PROBLEM)
     category = forms.ChoiceField(label=_("类别"), error_messages={"required": _("请选择具体的类别"),
                                                                 "invalid_choice": _("请选择具体的类别")})
@@ -130,11 +135,26 @@ class IntakeForm(forms.Form):
             raise forms.ValidationError(_("请选择具体的类别"))
         return self.categories[code]
 
+    def clean_reporter_phone(self) -> str:
+        phone = (self.cleaned_data.get("reporter_phone") or "").strip()
+        if phone:
+            try:
+                normalise_phone(phone)
+            except CodeError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return phone
+
     def clean(self):
+        """Every rule of case_report checked here, so one round names every error."""
         data = super().clean()
         has_lat, has_lon = data.get("lat") is not None, data.get("lon") is not None
         if has_lat != has_lon and "lat" not in self.errors and "lon" not in self.errors:
             self.add_error("lat", _("经纬度须同时提供"))
+        elif has_lat and has_lon:
+            try:
+                check_lat_lon(data["lat"], data["lon"])
+            except GeometryError as exc:
+                self.add_error("lat", str(exc))
         if self.patrol and not (has_lat and has_lon) and "lat" not in self.errors:
             self.add_error("lat", _("巡查上报须在地图上标出位置"))
         return data

@@ -41,12 +41,17 @@ def _read(f) -> bytes:
 
 
 def validate_images(files: Sequence) -> list[CleanImage]:
-    """Decode each upload as an image, refuse fakes and oversize, return resized JPEG bytes."""
+    """Decode each upload as an image, refuse fakes and oversize, return resized JPEG bytes.
+
+    A CleanImage (a pending upload already checked and re-encoded by this function) passes as it is."""
     files = [f for f in (files or []) if f]
     if len(files) > MAX_PHOTOS:
         raise _bad(f"最多上传{MAX_PHOTOS}张照片")
     out = []
     for i, f in enumerate(files, 1):
+        if isinstance(f, CleanImage):
+            out.append(f)
+            continue
         data = _read(f)
         if len(data) > MAX_BYTES:
             raise _bad(f"第{i}张照片超过{MAX_BYTES // 1024 // 1024}MB")

@@ -244,3 +244,17 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PendingUpload(models.Model):
+    """A photo uploaded on its own before its form is sent: checked and re-encoded already, owned by
+    one user, claimed once by the form that sends its token, gone after PENDING_HOURS."""
+
+    token = models.CharField(max_length=48, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_uploads")
+    data = models.BinaryField()
+    thumb = models.BinaryField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)

@@ -13,6 +13,7 @@ from django.db.models import F
 
 from shanzhi.cases.models import OPEN_STATUSES, Case, HandlingLevel, Status
 from shanzhi.cases.services import case_escalate_overdue, case_warn_deadline
+from shanzhi.cases.uploads import uploads_purge_expired
 from shanzhi.lib import clock
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ SWEEPABLE = [s for s in OPEN_STATUSES if s not in (Status.HANDLED, Status.VERIFI
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """Warn cases past their warning time once; escalate overdue ones one level, once per level.
+    """Warn cases past their warning time once; escalate overdue ones one level, once per level; drop
+    expired pending photo uploads.
     Every write goes through a service and is audited (actor None: the system)."""
     now = now or clock.now()
     warned = escalated = 0
@@ -32,7 +34,11 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
                .exclude(handling_level=HandlingLevel.COUNTY))
     for case in list(overdue.only("id")[:5000]):
         escalated += case_escalate_overdue(case=case, now=now, statuses=SWEEPABLE)
-    return {"warned": warned, "escalated": escalated}
+    result = {"warned": warned, "escalated": escalated}
+    expired = uploads_purge_expired(now=now)  # photos chosen for a form never sent
+    if expired:
+        result["uploads_expired"] = expired
+    return result
 
 
 class SweepThread(threading.Thread):

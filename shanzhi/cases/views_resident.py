@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shanzhi.accounts import scopes
 from shanzhi.accounts.models import UserKind
-from shanzhi.cases import deadlines, public, selectors, services, workflow
+from shanzhi.cases import deadlines, public, selectors, services, uploads, workflow
 from shanzhi.cases.forms_resident import WHERE_HOME, RateForm, ReportForm, new_key
 from shanzhi.cases.models import OPEN_STATUSES, Attachment, Case, Category, Channel, Kind, Status
 from shanzhi.lib import clock
@@ -206,14 +206,15 @@ def _map_features(user) -> list[dict]:
             for u in units.filter(is_active=True, boundary__isnull=False).order_by("path")[:500]]
 
 
-def _report_context(request: HttpRequest, form: ReportForm, similar: list | None = None) -> dict:
+def _report_context(request: HttpRequest, form: ReportForm, similar: list | None = None,
+                    pending: list | None = None) -> dict:
     household = _household(request.user)
     home = None
     if household is not None and household.lat is not None:
         home = {"lat": household.lat, "lon": household.lon}
     return {
         "form": form, "groups": _category_groups(), "household": household, "home": home,
-        "features": _map_features(request.user), "similar": similar or [],
+        "features": _map_features(request.user), "similar": similar or [], "pending": pending or [],
         "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),
         "chosen_category": form["category"].value() or "", "where": form["where"].value() or "pin",
@@ -237,48 +238,59 @@ def _add_service_errors(form: ReportForm, exc: DomainError) -> None:
 @resident_required
 @require_http_methods(["GET", "POST"])
 def report(request: HttpRequest) -> HttpResponse:
-    """Raise a case: category, description, photos, place (pin, current position or home)."""
+    """Raise a case: category, description, photos, place (pin, current position or home).
+
+    The whole form is checked before the service is called, so every error shows in one round; the
+    photos (tokens of photos uploaded on their own, or files sent without script) are kept as pending
+    uploads and drawn again, and claimed in the same transaction as the case.
+    """
+    user = request.user
+    household = _household(user)
     if request.method == "GET":
         form = ReportForm(initial={"kind": Kind.PROBLEM, "is_public": True, "where": "pin",
-                                   "idempotency_key": new_key()})
+                                   "idempotency_key": new_key()}, household=household)
         return render(request, "cases/resident/report.html", _report_context(request, form))
     data = request.POST.copy()
     if not data.get("idempotency_key"):
         data["idempotency_key"] = new_key()
-    form = ReportForm(data)
-    if not form.is_valid():
-        return render(request, "cases/resident/report.html", _report_context(request, form), status=400)
-    if "check_similar" in request.POST:  # no-JS: show similar cases nearby before submitting
+    form = ReportForm(data, household=household)
+    valid = form.is_valid()
+    key = (form.cleaned_data.get("idempotency_key") or "").strip() if valid else ""
+    done = Case.objects.filter(idempotency_key=key, created_by=user).first() if key else None
+    if done is not None:  # the same form sent twice (a second tap): the case it made
+        return redirect("cases:detail_resident", number=done.number)
+    pending, photo_errors = uploads.uploads_from_request(
+        actor=user, tokens=data.getlist("photo_tokens"), files=request.FILES.getlist("photos"))
+    for m in photo_errors:
+        form.add_error("photos", m)
+    if "check_similar" in request.POST and not form.errors:  # no-JS: similar cases nearby before submitting
         return render(request, "cases/resident/report.html",
-                      _report_context(request, form, _similar_rows(request, data)))
-    cd = form.cleaned_data
-    household, (lat, lon) = None, form.point()
-    if cd["where"] == WHERE_HOME:
-        household, lat, lon = _household(request.user), None, None
-        if household is None:
-            form.add_error("where", gettext("您的账号尚未关联住户，不能使用“我家”，请在地图上标出位置"))
-    elif lat is None and lon is None and not cd["address"].strip():
-        form.add_error("lat", gettext("请在地图上点选位置、使用当前位置，或选择“我家”"))
+                      _report_context(request, form, _similar_rows(request, data), pending))
     if form.errors:
         return render(request, "cases/resident/report.html",
-                      _report_context(request, form, _similar_rows(request, data)), status=400)
-    category = _leaf(cd["category"])
-    key = cd["idempotency_key"]
+                      _report_context(request, form, _similar_rows(request, data), pending), status=400)
+    cd = form.cleaned_data
+    lat, lon = form.point()
+    home = None
+    if cd["where"] == WHERE_HOME:
+        home, lat, lon = household, None, None
     try:
-        case = services.case_report(
-            actor=request.user, kind=cd["kind"] or "", category=category, description=cd["description"],
-            channel=Channel.RESIDENT, lat=lat, lon=lon, address=cd["address"], anonymous=cd["anonymous"],
-            is_public=cd["is_public"], household=household, photos=request.FILES.getlist("photos"),
-            idempotency_key=key)
+        with transaction.atomic():  # a refused case keeps its photos: the claim rolls back with it
+            photos = uploads.uploads_claim(actor=user, tokens=[p.token for p in pending])
+            case = services.case_report(
+                actor=user, kind=cd["kind"], category=form.category_obj, description=cd["description"],
+                channel=Channel.RESIDENT, lat=lat, lon=lon, address=cd["address"], anonymous=cd["anonymous"],
+                is_public=cd["is_public"], household=home, photos=photos, idempotency_key=key)
     except IntegrityError:
         # Two taps raced past the idempotency check: the other one made the case.
-        case = Case.objects.filter(idempotency_key=key, reporter=request.user).first()
+        case = Case.objects.filter(idempotency_key=key, reporter=user).first()
         if case is None:
             raise
     except DomainError as exc:
         _add_service_errors(form, exc)
+        pending, _errors = uploads.uploads_for(user=user, tokens=[p.token for p in pending])
         return render(request, "cases/resident/report.html",
-                      _report_context(request, form, _similar_rows(request, data)), status=400)
+                      _report_context(request, form, _similar_rows(request, data), pending), status=400)
     messages.success(request, gettext("已提交，编号 %(number)s。处理进展可在“我的诉求”查看。") % {"number": case.number})
     return redirect("cases:detail_resident", number=case.number)
 

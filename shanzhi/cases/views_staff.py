@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from shanzhi.accounts import scopes
 from shanzhi.accounts.models import User
-from shanzhi.cases import selectors, workflow
+from shanzhi.cases import selectors, uploads, workflow
 from shanzhi.cases import services as svc
 from shanzhi.cases.deadlines import light
 from shanzhi.cases.forms_staff import (
@@ -110,10 +111,10 @@ def _filter_unit(user, form, field: str = "unit") -> OrgUnit | None:
 def nav_context(user) -> dict:
     """Which staff links to show (no queries beyond the cached posts)."""
     return {
-        "may_dispatch": bool(scopes.paths_for(user, "cases.dispatch")),
-        "may_supervise": bool(scopes.paths_for(user, "cases.supervise")),
-        "may_intake": bool(scopes.paths_for(user, "cases.intake")),
-        "may_handle": bool(scopes.paths_for(user, "cases.handle")),
+        "may_dispatch": scopes.may_somewhere(user, "cases.dispatch"),
+        "may_supervise": scopes.may_somewhere(user, "cases.supervise"),
+        "may_intake": scopes.may_somewhere(user, "cases.intake"),
+        "may_handle": scopes.may_somewhere(user, "cases.handle"),
     }
 
 
@@ -315,7 +316,7 @@ def _outline_code(user, case: Case) -> str:
 
 
 def _detail(request: HttpRequest, case: Case, *, form: ActionForm | None = None, failed: str = "",
-            error: str = "", status: int = 200) -> HttpResponse:
+            error: str = "", status: int = 200, pending: list | None = None) -> HttpResponse:
     user = request.user
     actions = visible_actions(user, case)
     events = list(case.events.prefetch_related("attachments"))
@@ -329,7 +330,7 @@ def _detail(request: HttpRequest, case: Case, *, form: ActionForm | None = None,
         "reporter_phone": _reporter_phone(case), "outline": _outline_code(user, case), "form": form or ActionForm(), "failed": failed,
         "error": error, "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),
-        "duplicates": list(case.duplicates.values_list("number", flat=True)[:20]),
+        "duplicates": list(case.duplicates.values_list("number", flat=True)[:20]), "pending": pending or [],
         **nav_context(user),
     }
     return render(request, "cases/staff/detail.html", ctx, status=status)
@@ -392,11 +393,25 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     case = _get_case(user, number)
     if action not in STAFF_ACTIONS:
         raise Http404()
-    form = ActionForm(request.POST, request.FILES)
+    form = ActionForm(request.POST)
     label = workflow.TRANSITIONS[action][3]
-    if form.is_valid():
+    pending: list = []
+    valid = form.is_valid()
+    if action == "report_back":  # photos kept as pending uploads, claimed with the step
+        pending, photo_errors = uploads.uploads_from_request(
+            actor=user, tokens=request.POST.getlist("photo_tokens"), files=request.FILES.getlist("photos"))
+        for m in photo_errors:
+            form.add_error("photos", m)
+        if (valid and not (form.cleaned_data.get("note") or "").strip()  # named in the same round as the photos
+                and svc.may_step(user, case, action)):  # (not allowed at all: the service's 403/400 first)
+            form.add_error("note", _("请填写处置情况"))
+        valid = valid and not form.errors
+    if valid:
         try:
-            run_action(user, case, action, form.cleaned_data)
+            with transaction.atomic():
+                if pending:
+                    form.cleaned_data["photos"] = uploads.uploads_claim(actor=user, tokens=[p.token for p in pending])
+                run_action(user, case, action, form.cleaned_data)
         except (NotFound, PermissionDenied):
             raise
         except DomainError as exc:
@@ -404,13 +419,14 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
                 for m in msgs:
                     form.add_error(field if field in form.fields else None, m)
             error = str(exc)
+            pending, _missing = uploads.uploads_for(user=user, tokens=[p.token for p in pending])
         else:
             messages.success(request, _("已%(action)s：%(number)s") % {"action": _(label), "number": case.number})
             return redirect(_next_url(request, reverse("cases:staff_detail", args=[case.number])))
     else:
         error = "；".join(str(e) for es in form.errors.values() for e in es)
     fresh = _get_case(user, number)  # the page shows the case as stored: the refusal changed nothing
-    return _detail(request, fresh, form=form, failed=action, error=error, status=400)
+    return _detail(request, fresh, form=form, failed=action, error=error, status=400, pending=pending)
 
 
 @login_required
@@ -425,23 +441,32 @@ def attachment(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- intake ------------------------------------------------------------------------------------
 
 def _intake(request: HttpRequest, *, channel: str) -> HttpResponse:
+    """The whole form checked first (every error in one round); photos kept as pending uploads and claimed
+    in the case's transaction."""
     user = request.user
-    if not scopes.paths_for(user, "cases.intake"):
+    if not scopes.may_somewhere(user, "cases.intake"):
         raise Http404()
     patrol = channel == Channel.PATROL
-    form = IntakeForm(request.POST or None, request.FILES or None, patrol=patrol)
-    status = 200
+    form = IntakeForm(request.POST or None, patrol=patrol)
+    status, pending = 200, []
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        valid = form.is_valid()
+        pending, photo_errors = uploads.uploads_from_request(
+            actor=user, tokens=request.POST.getlist("photo_tokens"), files=request.FILES.getlist("photos"))
+        for m in photo_errors:
+            form.add_error("photos", m)
+        if valid and not photo_errors:
             d = form.cleaned_data
             try:
-                case = svc.case_report(
-                    actor=user, kind=d["kind"], category=d["category"], description=d["description"],
-                    channel=channel, lat=d.get("lat"), lon=d.get("lon"), address=d.get("address") or "",
-                    priority=d["priority"], anonymous=bool(d.get("anonymous")),
-                    reporter_name=d.get("reporter_name") or "", reporter_phone=d.get("reporter_phone") or "",
-                    photos=d.get("photos") or [])
+                with transaction.atomic():  # a refused case keeps its photos
+                    photos = uploads.uploads_claim(actor=user, tokens=[p.token for p in pending])
+                    case = svc.case_report(
+                        actor=user, kind=d["kind"], category=d["category"], description=d["description"],
+                        channel=channel, lat=d.get("lat"), lon=d.get("lon"), address=d.get("address") or "",
+                        priority=d["priority"], anonymous=bool(d.get("anonymous")),
+                        reporter_name=d.get("reporter_name") or "",
+                        reporter_phone=d.get("reporter_phone") or "", photos=photos)
             except (NotFound, PermissionDenied):
                 raise
             except DomainError as exc:
@@ -450,6 +475,7 @@ def _intake(request: HttpRequest, *, channel: str) -> HttpResponse:
                         form.add_error(field if field in form.fields else None, m)
                 if not exc.fields:
                     form.add_error(None, str(exc))
+                pending, _missing = uploads.uploads_for(user=user, tokens=[p.token for p in pending])
             else:
                 messages.success(request, _("已登记诉求 %(number)s") % {"number": case.number})
                 if svc.can_view(user, case):
@@ -457,7 +483,7 @@ def _intake(request: HttpRequest, *, channel: str) -> HttpResponse:
                 return redirect(request.path)
     roots = scopes.roots_for(user)
     return render(request, "cases/staff/intake.html", {
-        "form": form, "patrol": patrol, "root": roots[0] if roots else None,
+        "form": form, "patrol": patrol, "root": roots[0] if roots else None, "pending": pending,
         "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""), **nav_context(user),
     }, status=status)

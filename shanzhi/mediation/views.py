@@ -44,6 +44,7 @@ from shanzhi.mediation.forms import (
     ScheduleForm,
     SignForm,
     WeekForm,
+    party_set_errors,
 )
 from shanzhi.mediation.indicators import indicators_for
 from shanzhi.mediation.models import Agreement, Centre, Dispute, Role
@@ -188,6 +189,11 @@ def _place_party_errors(exc: DomainError, parties, index: list[int], form, party
                aliases={"description": "summary", "lat": "unit"})
 
 
+def _row_filled(f) -> bool:
+    """A party row with something typed in it (whatever its errors)."""
+    return any((f.data.get(f.add_prefix(k)) or "").strip() for k in PARTY_FIELDS if k != "role")
+
+
 def _blank_parties(n: int):
     n = max(2, min(n, MAX_PARTIES))
     initial = [{"role": Role.APPLICANT}] + [{"role": Role.RESPONDENT}] * (n - 1)
@@ -212,15 +218,25 @@ def reception(request: HttpRequest) -> HttpResponse:
         form = ReceptionForm(request.POST)
         parties = PartyFormSet(request.POST, prefix="parties")
         form_ok, parties_ok = form.is_valid(), parties.is_valid()
-        if form_ok and parties_ok:
-            rows, index = _party_rows(parties)
+        # Everything checked before the service is called, so one round names every error.
+        rows, index = _party_rows(parties) if parties_ok else ([], [])
+        if not parties.non_form_errors():  # what the rows lack as a whole, wrong rows or not
+            roles = [f.data.get(f.add_prefix("role")) for f in parties.forms if _row_filled(f)]
+            party_errors.extend(party_set_errors([{"role": r} for r in roles], form.cleaned_data.get("kind") or ""))
+        where = {}
+        if "unit" not in form.errors and "household" not in form.errors:
+            try:
+                where = _where(user, form.cleaned_data)
+            except DomainError as exc:
+                _apply(exc, form)
+        if form_ok and parties_ok and not form.errors and not party_errors:
             for row in rows:
                 row["resident"] = _resident(user, row["id_number"]) if row["id_number"] else None
             try:
                 dispute = svc.dispute_register(
                     actor=user, kind=form.cleaned_data["kind"], type=form.cleaned_data["type"],
                     summary=form.cleaned_data["summary"], parties=rows,
-                    confirm_repeat=form.cleaned_data["confirm_repeat"], **_where(user, form.cleaned_data))
+                    confirm_repeat=form.cleaned_data["confirm_repeat"], **where)
             except (NotFound, PermissionDenied):
                 form.add_error(None, _("该事项不在您所在矛调中心的受理范围，请引导当事人到相应的矛调中心"))
             except DomainError as exc:
@@ -240,7 +256,7 @@ def reception(request: HttpRequest) -> HttpResponse:
     return render(request, "mediation/reception.html", {
         "form": form, "parties": parties, "party_errors": party_errors, "status": status,
         "repeats": repeats, "repeats_elsewhere": elsewhere, "unit_codes": _unit_codes(user),
-        "max_parties": MAX_PARTIES, **nav_context(user),
+        "max_parties": MAX_PARTIES, "row_label": _("第%(n)s位当事人"), **nav_context(user),
     }, status=status)
 
 

@@ -20,8 +20,10 @@ class SearchForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    """Which identifier to reveal and why; the reason is checked by the service (one rule, one place)."""
+    """Which identifier to reveal and why; both are checked by the service (one rule, one place, after the
+    gate), which names every wrong field at once."""
 
-    field = forms.ChoiceField(label=_("查看"), choices=[("id_number", _("身份证号")), ("phone", _("手机号"))])
+    field = forms.CharField(label=_("查看"), required=False, max_length=20,
+                            widget=forms.Select(choices=[("id_number", _("身份证号")), ("phone", _("手机号"))]))
     reason = forms.CharField(label=_("事由"), required=False, max_length=200,
                              widget=forms.TextInput(attrs={"placeholder": _("例如：核实身份办理业务")}))

@@ -320,11 +320,14 @@ def _reveal(*, actor, resident: Resident | None, field: str, reason: str, now: d
     if household is None:  # missing, or no longer in a household: nobody's to reveal
         raise NotFound("未找到该居民")
     scopes.require(actor, "people.reveal", household.micro_grid, what="该居民")
+    errors: dict[str, list[str]] = {}  # every wrong field named at once
     if field not in REVEAL_FIELDS:
-        raise DomainError("只能查看身份证号或手机号", fields={"field": ["无效"]})
+        errors["field"] = ["只能查看身份证号或手机号"]
     reason = (reason or "").strip()
     if sum(ch.isalpha() for ch in reason) < 2:  # letters and CJK characters; not digits, not punctuation
-        raise DomainError(REASON_MESSAGE, fields={"reason": [REASON_MESSAGE]})
+        errors["reason"] = [REASON_MESSAGE]
+    if errors:
+        raise DomainError("；".join(m for ms in errors.values() for m in ms), fields=errors)
     if actor is not None:
         _check_reveal_limit(actor=actor, now=now)
     value = resident.id_number_plain() if field == "id_number" else resident.phone_plain()

@@ -198,8 +198,9 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
                                              field=form.cleaned_data["field"], reason=form.cleaned_data["reason"])
         except (NotFound, PermissionDenied):
             raise
-        except DomainError as exc:  # the message shows in the form (htmx swaps only a 200)
-            form.add_error(None, str(exc))
+        except DomainError as exc:  # the messages show in the form (htmx swaps only a 200)
+            if not exc.fields:
+                form.add_error(None, str(exc))
             for name, errors in exc.fields.items():
                 for msg in errors:
                     form.add_error(name if name in form.fields else None, msg)

@@ -125,8 +125,8 @@ def test_a_resident_report_goes_round_the_whole_loop(migration_data_kept, transa
     back = page.locator("form.act[data-action=report_back]")
     back.locator("textarea[name=note]").fill("已清运完毕，桥边恢复整洁")
     back.locator("input[name=photos]").set_input_files(str(picture))
-    with page.expect_navigation():
-        back.locator("button").click()
+    with page.expect_navigation():  # sent while the photo uploads: the form waits for it, then goes
+        back.locator("button.primary").click()
     assert page.locator(".tag.status").inner_text() == "已处置"
     assert "已清运完毕" in page.inner_text(".timeline")
     wait_until(page, "[...document.querySelectorAll('.photos img')].every(i => i.complete && i.naturalWidth > 0)")

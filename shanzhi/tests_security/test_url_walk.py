@@ -120,7 +120,10 @@ def grid_a(county):
                                                         session=session)
     key, _plain = apikey_issue(actor=c.admin, name="12345 热线")
     assert centre.pk
-    c.extra.update(case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
+    from shanzhi.cases.uploads import upload_create
+
+    upload = upload_create(actor=c.worker_a, photo=_png())  # a photo chosen for a form not sent yet
+    c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator,
                    attachment=Attachment.objects.filter(case=case).first(),
                    notification=Notification.objects.filter(user=c.worker_a).first())
@@ -137,6 +140,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "people:resident_reveal": {"pk": [c.resident.pk]},
         "cases:attachment": {"pk": [x["attachment"].pk]},
         "cases:staff_attachment": {"pk": [x["attachment"].pk]},
+        "cases:upload_thumb": {"token": [x["upload"].token]},
         "cases:inbox_open": {"pk": [x["notification"].pk]},
         "cases:inbox_read": {"pk": [x["notification"].pk]},
         "campaigns:detail": {"pk": [x["campaign"].pk, x["incident"].pk]},
@@ -147,6 +151,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "campaigns:walk": {"pk": [x["campaign"].pk]},
         "campaigns:acknowledge": {"pk": [x["campaign"].pk]},
         "campaigns:visit": {"pk": [x["campaign"].pk], "target_id": [x["target"].pk]},
+        "campaigns:call": {"pk": [x["incident"].pk], "target_id": [x["target"].pk]},
         "campaigns:raise_case": {"pk": [x["incident"].pk], "target_id": [x["target"].pk]},
         "campaigns:checkin": {"pk": [x["incident"].pk]},
         "campaigns:board": {"pk": [x["incident"].pk]},
@@ -340,10 +345,11 @@ def test_the_walk_uses_real_objects(grid_a):
         client = admin_api if url.startswith("/api/") else admin_page
         opened = any(_ask(client, m, url).status_code not in (404, 405) for m in ("GET", "POST"))
         seen[name] = seen.get(name, False) or opened
-    # resident-only and reporter-only pages are not the admin's; everything else opens for them
+    # resident-only, reporter-only and owner-only pages (a photo not sent yet) are not the admin's;
+    # everything else opens for them
     residents_only = {"cases:detail_resident", "cases:rate", "cases:follow", "cases:attachment", "campaigns:walk",
                       "campaigns:acknowledge", "campaigns:visit", "campaigns:checkin", "campaigns:raise_case",
-                      "cases:inbox_open", "cases:inbox_read"}
+                      "cases:inbox_open", "cases:inbox_read", "cases:upload_thumb"}
     closed = sorted(n for n, ok in seen.items() if not ok and n not in residents_only)
     assert len(seen) > 40
     assert not closed, f"these URLs answer 404 even to the county admin: {closed}"

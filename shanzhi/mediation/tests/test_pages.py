@@ -124,7 +124,7 @@ def test_bad_party_rows_are_named_and_nothing_is_written(centres, neighbour_type
     response = c.post(url("reception"), window_data(centres, neighbour_type, parties=rows))
     page = html(response)
     assert response.status_code == 400 and Dispute.objects.count() == 0
-    assert "第2位当事人缺少姓名" in page and "第1位当事人" in page and "校验" in page
+    assert "第2位当事人 · 姓名/名称：请填写姓名" in page and "第1位当事人 · 身份证号" in page and "校验" in page
     response = c.post(url("reception"), window_data(centres, neighbour_type, summary=""))
     assert response.status_code == 400 and Dispute.objects.count() == 0
 
