@@ -23,6 +23,12 @@ Environment:
   SHANZHI_OPEN311_POST_RATE   Open311 POSTs per client address (default "30/hour")
   SHANZHI_TOKEN_TTL_DAYS      API tokens older than this are refused (default 30)
   SHANZHI_STATIC_ROOT         where `shanzhi serve` collects the static files (default: static/ in the data dir)
+  SHANZHI_MAP_LINK            a map app's URL for a case's place, beside the geo: link, with {lat} {lon}
+                              {label} (e.g. 高德 "https://uri.amap.com/marker?position={lon},{lat}&name={label}",
+                              百度 "https://api.map.baidu.com/marker?location={lat},{lon}&title={label}&content={label}&output=html&coord_type=wgs84")
+  SHANZHI_PUBLIC_URL          the site's address for links in SMS, e.g. "https://shanzhi.example.cn" (default none:
+                              the rating SMS then carries the path only)
+  SHANZHI_RATING_LINK_DAYS    how long a rating link in an SMS stays valid (default 7)
 
 Files in the data dir are created owner-only (0700 dir, 0600 files) on first need, never at import.
 """
@@ -310,6 +316,9 @@ SHANZHI = {
     "OVERLAP_TOLERANCE_M2": float(os.environ.get("SHANZHI_OVERLAP_TOLERANCE_M2", "1.0")),
     "TILE_URL": os.environ.get("SHANZHI_TILE_URL", ""),
     "TILE_ATTRIBUTION": os.environ.get("SHANZHI_TILE_ATTRIBUTION", ""),
+    "MAP_LINK": os.environ.get("SHANZHI_MAP_LINK", ""),
+    "PUBLIC_URL": os.environ.get("SHANZHI_PUBLIC_URL", "").rstrip("/"),
+    "RATING_LINK_DAYS": int(os.environ.get("SHANZHI_RATING_LINK_DAYS", "7")),
 }
 
 # django-axes: failed log-ins limited per (account, client address) pair, and per address over all

@@ -278,3 +278,9 @@ def path_q(user, action: str, field: str) -> Q:
     for p in prefixes:
         q |= Q(**{f"{field}__startswith": p})
     return q
+
+
+def held_roles(user) -> frozenset[str]:
+    """The roles of the user's current posts (to choose a landing page; permissions still come from
+    ACTIONS). No query beyond the cached posts."""
+    return frozenset(role for role, _path in _posts(user))

@@ -258,3 +258,17 @@ class PendingUpload(models.Model):
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+
+
+class RatingLink(models.Model):
+    """A short link in the rating SMS: rates one case, once, until it expires. Only the token's hash is
+    stored, so the table gives no link away; a newer link of the same case replaces the older."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="rating_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 
 from shanzhi.accounts import scopes
@@ -66,4 +67,9 @@ def rating_requested(case: Case, *, now: dt.datetime) -> None:
     if not phone and case.reporter_id and getattr(case.reporter, "resident", None):
         phone = case.reporter.resident.phone_plain()
     if phone:
-        transaction.on_commit(lambda: send_sms(phone, f"【善治】{text}"))
+        from shanzhi.cases.rating_links import rating_link_issue, rating_link_url
+
+        link = rating_link_url(rating_link_issue(case=case, now=now))
+        days = settings.SHANZHI.get("RATING_LINK_DAYS", 7)
+        sms = f"【善治】{text}点击评价（{days}天内有效，仅限一次）：{link}"
+        transaction.on_commit(lambda: send_sms(phone, sms))

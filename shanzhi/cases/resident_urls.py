@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from shanzhi.cases import views_rating_link
 from shanzhi.cases import views_resident as v
 
 urlpatterns: list = [
@@ -11,6 +12,7 @@ urlpatterns: list = [
     path("mine/<str:number>/", v.detail, name="detail_resident"),
     path("feed/", v.feed, name="feed"),
     path("photo/<int:pk>/", v.attachment, name="attachment"),
+    path("r/<str:token>/", views_rating_link.rate_link, name="rate_link"),
     path("<str:number>/rate/", v.rate, name="rate"),
     path("<str:number>/follow/", v.follow, name="follow"),
 ]

@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("all/dispatch/", v.bulk_dispatch, name="bulk_dispatch"),
     path("extensions/", v.extensions, name="extensions"),
     path("staff/<str:number>/", v.staff_detail, name="staff_detail"),
+    path("staff/<str:number>/call/", v.call_reporter, name="call_reporter"),
     path("staff/<str:number>/do/<slug:action>/", v.staff_act, name="staff_act"),
     path("attachments/<int:pk>/", v.attachment, name="staff_attachment"),
     path("hotline/", v.hotline, name="hotline"),

@@ -247,7 +247,8 @@ def report(request: HttpRequest) -> HttpResponse:
     user = request.user
     household = _household(user)
     if request.method == "GET":
-        form = ReportForm(initial={"kind": Kind.PROBLEM, "is_public": True, "where": "pin",
+        form = ReportForm(initial={"kind": Kind.HELP if request.GET.get("kind") == Kind.HELP else Kind.PROBLEM,
+                                    "is_public": True, "where": "pin",
                                    "idempotency_key": new_key()}, household=household)
         return render(request, "cases/resident/report.html", _report_context(request, form))
     data = request.POST.copy()

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from shanzhi.accounts import scopes
 from shanzhi.accounts.models import User
-from shanzhi.cases import selectors, uploads, workflow
+from shanzhi.cases import contact, selectors, uploads, workflow
 from shanzhi.cases import services as svc
 from shanzhi.cases.deadlines import light
 from shanzhi.cases.forms_staff import (
@@ -315,8 +315,15 @@ def _outline_code(user, case: Case) -> str:
     return codes[-1] if codes and scopes.may(user, "org.view", path) else ""
 
 
+def _may_call(user, case: Case) -> bool:
+    """Show the call button (the reveal service decides): a handler of the case, and a phone to call."""
+    has_phone = bool(case.reporter_phone_enc or case.reporter_phone_masked or _reporter_phone(case))
+    return has_phone and svc.may_step(user, case, "start")
+
+
 def _detail(request: HttpRequest, case: Case, *, form: ActionForm | None = None, failed: str = "",
-            error: str = "", status: int = 200, pending: list | None = None) -> HttpResponse:
+            error: str = "", status: int = 200, pending: list | None = None, revealed_phone: str = "",
+            call_error: str = "") -> HttpResponse:
     user = request.user
     actions = visible_actions(user, case)
     events = list(case.events.prefetch_related("attachments"))
@@ -331,6 +338,8 @@ def _detail(request: HttpRequest, case: Case, *, form: ActionForm | None = None,
         "error": error, "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),
         "duplicates": list(case.duplicates.values_list("number", flat=True)[:20]), "pending": pending or [],
+        "may_call": _may_call(user, case), "map_links": contact.map_links(case),
+        "call_reason": contact.CALL_REASON, "revealed_phone": revealed_phone, "call_error": call_error,
         **nav_context(user),
     }
     return render(request, "cases/staff/detail.html", ctx, status=status)
@@ -345,6 +354,31 @@ def staff_detail(request: HttpRequest, number: str) -> HttpResponse:
     """All of a case for staff: facts, reporter (phone masked), map, timeline with photos, actions."""
     case = _get_case(request.user, number)
     return _detail(request, case)
+
+
+@require_POST
+@staff_page
+def call_reporter(request: HttpRequest, number: str) -> HttpResponse:
+    """Reveal the reporter's phone to call them (audited by the service), shown once with a tel: link;
+    never stored in the page. Not visible: 404; not a handler: 403; over the hourly limit: 429."""
+    # Found unscoped so that an attempt on a case out of scope reaches the service, which audits it (404).
+    case = Case.objects.select_related("handling_unit", "reporter__resident").filter(number=number[:24]).first()
+    if case is None:
+        raise Http404()
+    reason = request.POST.get("reason", contact.CALL_REASON)
+    try:
+        phone = contact.case_reporter_phone_reveal(actor=request.user, case=case, reason=reason)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        if request.headers.get("HX-Request") == "true":
+            return render(request, "cases/staff/_call.html", {"case": case, "may_call": True, "call_error": str(exc),
+                                                              "call_reason": contact.CALL_REASON},
+                          status=200)
+        return _detail(request, case, call_error=str(exc), status=exc.status)
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "cases/staff/_call.html", {"case": case, "may_call": True, "revealed_phone": phone})
+    return _detail(request, case, revealed_phone=phone)
 
 
 def _require(value, field: str, message: str):

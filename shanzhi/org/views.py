@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 from shanzhi.accounts import scopes
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org import selectors
-from shanzhi.org.models import Level, OrgUnit
+from shanzhi.org.models import Level, OrgUnit, Role
 
 # Choice labels live in models as plain Chinese; listing them here puts them in the catalog so
 # templates can show them in English with {% trans value %}.
@@ -61,28 +61,68 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
-@login_required
 @domain_errors
 def home(request: HttpRequest) -> HttpResponse:
-    """Send staff to their scope (one root: straight to it); show residents their household."""
+    """Home by person, not by post: a visitor gets the landing page (resident log-in first), every resident
+    (with or without a post) their own page with the post's work below, a grid worker the queue, other
+    staff their scope (one root: straight to it)."""
     user = request.user
+    if not user.is_authenticated:
+        from shanzhi.accounts.forms import PhoneForm, StaffLoginForm
+
+        staff_form = StaffLoginForm()
+        staff_form.fields["username"].widget.attrs.pop("autofocus", None)  # the phone field has the focus
+        return render(request, "org/landing.html", {"phone_form": PhoneForm(), "staff_form": staff_form})
+    if _is_resident(user):
+        return _resident_home(request)
     if not scopes.is_staff_user(user):
-        if getattr(user, "resident_id", None):
-            return _resident_home(request)
         return render(request, "org/no_posts.html")
+    if Role.GRID_WORKER in scopes.held_roles(user) and scopes.may_somewhere(user, "cases.handle"):
+        return redirect("cases:queue")
     roots = scopes.roots_for(user)
     if len(roots) == 1:
         return redirect("org:unit", code=roots[0].code)
     return render(request, "org/home.html", {"roots": roots})
 
 
-def _resident_home(request: HttpRequest) -> HttpResponse:
-    """A resident's own household, masked, through the same selectors as staff pages."""
-    from shanzhi.people import selectors as people
+@login_required
+def indicators_home(request: HttpRequest) -> HttpResponse:
+    """The navigation's 指标: the indicators of the user's top unit (several: the first; none: 404)."""
+    roots = scopes.roots_for(request.user, "cases.view") if scopes.may_somewhere(request.user, "cases.view") else []
+    if not roots:
+        raise Http404()
+    return redirect("cases:indicators", code=sorted(roots, key=lambda u: u.path)[0].code)
 
-    household = people.household_list_for(user=request.user).first()
-    members = list(people.resident_list_for(user=request.user)) if household else []
-    return render(request, "org/resident_home.html", {"household": household, "members": members})
+
+def _is_resident(user) -> bool:
+    """A person who logs in by phone (a resident's account), whatever posts their resident record holds."""
+    from shanzhi.accounts.models import UserKind
+
+    return getattr(user, "kind", "") == UserKind.RESIDENT
+
+
+def _resident_home(request: HttpRequest) -> HttpResponse:
+    """我要反映 and 求助 first, then the resident's own household (masked), then what their posts add:
+    their tasks and the households of their units (links to the scoped people pages). Cost: a few queries."""
+    from shanzhi.campaigns import selectors as campaigns
+    from shanzhi.people.models import ResidentStatus
+
+    user = request.user
+    resident = getattr(user, "resident", None)
+    household = getattr(resident, "household", None) if resident is not None else None
+    if household is not None and not household.is_active:
+        household = None
+    members = list(household.residents.filter(status=ResidentStatus.ACTIVE).order_by("pk")) if household else []
+    post_units = scopes.roots_for(user, "people.view") if scopes.may_somewhere(user, "people.view") else []
+    tasks, counts = campaigns.my_campaigns(user=user)  # a central household's leader has tasks, no post
+    context = {
+        "household": household, "members": members,
+        "has_post": scopes.is_staff_user(user) or bool(tasks),
+        "post_units": post_units,
+        "tasks": [{"c": c, "n": counts[c.pk]} for c in tasks],
+        "may_handle": scopes.may_somewhere(user, "cases.handle"),
+    }
+    return render(request, "org/resident_home.html", context)
 
 
 def _crumbs(user, unit: OrgUnit) -> list[tuple[OrgUnit, bool]]:
@@ -104,6 +144,7 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         "children": children,
         "posts": posts,
         "may_people": scopes.may(user, "people.view", obj),
+        "may_indicators": scopes.may(user, "cases.view", obj),
         "is_microgrid": obj.level == Level.MICROGRID,
         "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),

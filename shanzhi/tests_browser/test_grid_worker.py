@@ -23,8 +23,9 @@ def test_grid_worker_sees_their_grid_and_nothing_of_grid_b(transactional_db, liv
     with page.expect_navigation():
         page.click("button[type=submit]")
 
-    # lands on their grid
-    assert page.url == f"{base}/units/{county.grid_a.code}/"
+    # lands on their queue (issue 9); their grid is one tap away
+    assert page.url == f"{base}/cases/queue/"
+    page.goto(f"{base}/units/{county.grid_a.code}/")
     assert county.grid_a.name in page.inner_text("h1")
 
     # the map draws each micro-grid of grid A as an interactive polygon (the outline is not interactive)

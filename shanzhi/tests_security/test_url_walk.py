@@ -43,7 +43,9 @@ from shanzhi.org.services import post_appoint
 
 # Public by design (GeoReport v2 publishes public cases to anyone; masked as Open311 rules say).
 PUBLIC = {"open311:discovery", "open311:services", "open311:service", "open311:requests", "open311:request",
-          "open311:token", "api-schema"}
+          "open311:token", "api-schema",
+          # the rating SMS's link: its token is the grant (one case, once, expiring; cases/tests/test_rating_link.py)
+          "cases:rate_link"}
 # URLs that take no object from the path but are walked anyway for "never a 5xx".
 MISSING = {"code": "330421999999999", "number": "330421-20000101-99999", "case__number": "330421-20000101-99999",
            "int": "987654321", "token": "no-such-token"}

@@ -79,7 +79,9 @@ def test_it_serves_the_login_page_and_vendored_files_on_a_fresh_data_dir(server)
 
 def test_pages_need_a_login(server):
     base, _, _proc = server
-    req = urllib.request.Request(base + "/")
+    with urllib.request.urlopen(base + "/", timeout=5) as landing:  # "/" is the landing page (issue 9)
+        assert landing.status == 200 and 'id="resident-login"' in landing.read().decode()
+    req = urllib.request.Request(base + "/cases/queue/")
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         opener.open(req, timeout=5)

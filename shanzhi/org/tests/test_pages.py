@@ -34,17 +34,17 @@ def geojson_url(unit) -> str:
 # --- home -----------------------------------------------------------------------------------
 
 def test_it_sends_anonymous_users_to_the_login_page(client, county):
-    for url in ["/", unit_url(county.grid_a), geojson_url(county.grid_a)]:
+    for url in [unit_url(county.grid_a), geojson_url(county.grid_a)]:
         response = client.get(url)
         assert response.status_code == 302
         assert response["Location"].startswith(resolve_url(settings.LOGIN_URL))
 
 
-def test_a_grid_worker_lands_on_their_grid(client, county):
+def test_a_grid_worker_lands_on_their_queue(client, county):
     client.force_login(county.worker_a)
     response = client.get("/")
     assert response.status_code == 302
-    assert response["Location"] == unit_url(county.grid_a)
+    assert response["Location"] == "/cases/queue/"
 
 
 def test_the_county_admin_lands_on_the_county(client, county):
@@ -53,14 +53,14 @@ def test_the_county_admin_lands_on_the_county(client, county):
 
 
 def test_someone_with_two_scopes_sees_both_on_the_home_page(client, county):
-    post_appoint(actor=None, unit=county.grid_c, role=Role.GRID_HEAD, user=county.worker_a,
+    post_appoint(actor=None, unit=county.grid_c, role=Role.GRID_HEAD, user=county.town_staff,
                  start_date=dt.date(2024, 1, 1))
-    client.force_login(county.worker_a)
+    client.force_login(county.town_staff)
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert unit_url(county.grid_a) in html and unit_url(county.grid_c) in html
-    assert unit_url(county.grid_b) not in html
+    assert unit_url(county.town) in html and unit_url(county.grid_c) in html
+    assert unit_url(county.town2) not in html
 
 
 def test_a_resident_sees_their_own_household_masked(client, county):

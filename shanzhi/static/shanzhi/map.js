@@ -1,6 +1,17 @@
 /* Draw a unit's outline, its children and (for a micro-grid) its households on a Leaflet map.
    Works with no tile server: the boundaries are drawn on a plain background unless the page
    gives a tile URL (settings.SHANZHI["TILE_URL"]). */
+/* Leaflet's controls in the page's language (<html lang>): zoom titles and the attribution prefix.
+   Set on Leaflet's defaults, so every map made after this runs speaks Chinese on a zh-hans page. */
+(function () {
+  "use strict";
+  if (typeof L === "undefined" || (document.documentElement.lang || "").indexOf("en") === 0) { return; }
+  L.Control.Zoom.prototype.options.zoomInTitle = "放大";
+  L.Control.Zoom.prototype.options.zoomOutTitle = "缩小";
+  L.Control.Attribution.prototype.options.prefix =
+    '<a href="https://leafletjs.com" title="交互式地图开源库" lang="en">Leaflet</a>';
+})();
+
 (function () {
   "use strict";
   var el = document.getElementById("map");
