@@ -7,6 +7,39 @@ import pytest
 from shanzhi.lib.testing import County, build_county
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_collected():
+    """Pages name their CSS and scripts by hashed names from the collected manifest, as in production.
+
+    Collected once per set of sources into a folder of the system temp dir named by their digest
+    (seconds the first time, nothing after), and STATIC_ROOT points there for the whole session.
+    """
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from django.test.utils import override_settings
+
+    from shanzhi.lib import staticbuild
+
+    digest = staticbuild.sources_digest()
+    root = Path(tempfile.gettempdir()) / f"shanzhi-static-{digest[:16]}"
+    if not staticbuild.is_current(root, digest):
+        fresh = root.with_name(f"{root.name}.{os.getpid()}")
+        staticbuild.ensure_collected(fresh, digest=digest)
+        try:
+            fresh.rename(root)
+        except OSError:  # another session made it meanwhile (or a stale one is there): use ours
+            shutil.rmtree(root, ignore_errors=True)
+            try:
+                fresh.rename(root)
+            except OSError:
+                shutil.rmtree(fresh, ignore_errors=True)
+    with override_settings(STATIC_ROOT=root):
+        yield root
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_quiet(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

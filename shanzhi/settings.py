@@ -22,6 +22,7 @@ Environment:
   SHANZHI_OTP_RATE            one-time-code requests per client address (default "10/hour")
   SHANZHI_OPEN311_POST_RATE   Open311 POSTs per client address (default "30/hour")
   SHANZHI_TOKEN_TTL_DAYS      API tokens older than this are refused (default 30)
+  SHANZHI_STATIC_ROOT         where `shanzhi serve` collects the static files (default: static/ in the data dir)
   SHANZHI_MAP_LINK            a map app's URL for a case's place, beside the geo: link, with {lat} {lon}
                               {label} (e.g. 高德 "https://uri.amap.com/marker?position={lon},{lat}&name={label}",
                               百度 "https://api.map.baidu.com/marker?location={lat},{lon}&title={label}&content={label}&output=html&coord_type=wgs84")
@@ -103,6 +104,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "shanzhi.lib.compress.PageGZipMiddleware",  # HTML pages and fragments gzip-compressed for slow phones
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shanzhi.lib.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -240,11 +242,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"  # made by `shanzhi serve` or collectstatic
+STATIC_ROOT = Path(os.environ.get("SHANZHI_STATIC_ROOT") or DATA_DIR / "static")  # made by `shanzhi serve`
 if DATA_DIR.is_dir():  # an existing data dir: have it ready so WhiteNoise finds it (never makes ./data)
     STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_USE_FINDERS = True
+# Hashed names (site.3f2a….css) and a .gz and .br beside each file, made by `collectstatic`, which
+# `shanzhi serve` runs at start. A hashed file never changes, so it is cached for good ("immutable",
+# WhiteNoise's ten years); a name without a hash (only reached by typing its URL) for an hour.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_MAX_AGE = 0 if DEBUG else 3600
+WHITENOISE_USE_FINDERS = DEBUG  # development serves the sources; production the collected files
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"

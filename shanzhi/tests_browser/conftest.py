@@ -32,6 +32,24 @@ def wait_until(page, expression: str, timeout_ms: float | None = None) -> None:
         page.wait_for_timeout(50)
 
 
+def _through_the_middleware(app):
+    """The live server's static handler: none, so /static/ goes through WhiteNoise as in production."""
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(_static_collected):
+    """pytest-django's live server, with static files served by WhiteNoise (hashed, compressed, cached)
+    from the session's collected files instead of Django's finders (which know no hashed names)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    server = LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS", "localhost"), start=False)
+    server.thread.static_handler = _through_the_middleware
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def project_static(settings):
     """Serve shanzhi/static (vendored Leaflet, htmx, site.css) from the live server.

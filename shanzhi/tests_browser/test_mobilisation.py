@@ -70,7 +70,7 @@ def test_a_central_household_confirms_its_households_and_the_board_moves(
     board.goto(f"{base}/campaigns/{incident.pk}/board/")
     assert incident.name in board.inner_text("h1")
     assert (stat(board, "total"), stat(board, "notified"), stat(board, "in_place")) == (2, 0, 0)
-    board.wait_for_selector("#board-curve[data-drawn] canvas")
+    board.wait_for_selector("#board-curve svg polyline[data-series=notified]", state="attached")
 
     # -- the leader, on a phone, logs in by SMS code straight into the walk list
     lat, lon = point_in(2.1, 5)

@@ -75,7 +75,8 @@ def test_the_walk_list_works_offline_and_syncs_without_duplicates(
         # the case categories, in the page once, fill a household's "raise a need" form when it opens
         first = page.locator(f"li.target-card[data-household='{county.household_a.number}']")
         first.locator("details.raise > summary").click()
-        assert first.locator("select[name=category] option").count() > 10
+        sel = f"li.target-card[data-household='{county.household_a.number}'] select[name=category]"
+        wait_until(page, f"document.querySelector(\"{sel}\").options.length > 10", timeout)
         first.locator("details.raise > summary").click()
 
         # -- three one-tap outcomes queue on the phone

@@ -56,10 +56,11 @@ def _shanzhi(*args: str, env: dict, **kw) -> subprocess.Popen:
 
 
 @pytest.fixture
-def overdue_data_dir(tmp_path) -> tuple[Path, dict, str]:
-    """A fresh SQLite data dir holding one overdue grid case; returns (dir, env, case number)."""
+def overdue_data_dir(tmp_path, _static_collected) -> tuple[Path, dict, str]:
+    """A fresh SQLite data dir holding one overdue grid case; returns (dir, env, case number).
+    The session's collected static files are handed to serve, so it starts without collecting."""
     env = {**os.environ, "SHANZHI_DATA_DIR": str(tmp_path), "SHANZHI_SWEEP_INTERVAL": "1",
-           "SMS_BACKEND": "shanzhi.accounts.sms.FileBackend"}
+           "SMS_BACKEND": "shanzhi.accounts.sms.FileBackend", "SHANZHI_STATIC_ROOT": str(_static_collected)}
     env.pop("DATABASE_URL", None)
     for args in (("migrate", "--verbosity", "0"), ("shell", "-c", SETUP)):
         proc = _shanzhi(*args, env=env)

@@ -1,6 +1,7 @@
 """`shanzhi serve` starts a real server on a fresh data dir: migrates, serves pages and static files."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,15 +27,17 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(request, tmp_path, _static_collected):
     port = _free_port()
     env = {**os.environ, "SHANZHI_DATA_DIR": str(tmp_path)}
+    if "fresh_static" not in request.keywords:  # the session's collected files: serve starts at once
+        env["SHANZHI_STATIC_ROOT"] = str(_static_collected)
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen([sys.executable, "-m", "shanzhi", "serve", "--port", str(port), "--workers", "1"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(900):  # a fresh data dir collects the static files first
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 break
@@ -56,12 +59,20 @@ def _stop(proc) -> str:
     return out.decode()
 
 
+@pytest.mark.fresh_static
 def test_it_serves_the_login_page_and_vendored_files_on_a_fresh_data_dir(server):
     base, data, _proc = server
-    status, body = _get(base + "/accounts/login/")
-    assert status == 200 and "登录".encode() in body
+    status, login = _get(base + "/accounts/login/")
+    assert status == 200 and "登录".encode() in login
     status, body = _get(base + "/static/vendor/leaflet/leaflet.js")
     assert status == 200 and b"Leaflet" in body[:2000]
+    # The page names its stylesheet by a hashed name, served compressed and cached for good.
+    css = re.search(rb'href="(/static/shanzhi/site\.[0-9a-f]{12}\.css)"', login).group(1).decode()
+    with urllib.request.urlopen(urllib.request.Request(base + css, headers={"Accept-Encoding": "br, gzip"}),
+                                timeout=5) as resp:
+        assert resp.headers["Content-Encoding"] == "br"
+        assert "immutable" in resp.headers["Cache-Control"] and "max-age=315360000" in resp.headers["Cache-Control"]
+    assert (data / "static" / "staticfiles.json").exists()
     assert (data / "shanzhi.sqlite3").exists()
     assert oct(os.stat(data / "shanzhi.sqlite3").st_mode & 0o777) == oct(0o600)
 
@@ -98,3 +109,22 @@ def test_the_access_log_leaves_out_query_strings(server):
     assert lines and all('"GET /people/units/330421/residents/ HTTP/1.1" 302' in line for line in lines), log
     for secret in ("33042119900101123X", "13800000001", "13800000002", "q="):
         assert secret not in log
+
+
+def test_pages_go_out_compressed_and_the_api_plain(server):
+    """A phone asking for gzip gets the page compressed (a fraction of its size); API JSON stays plain."""
+    import gzip
+
+    base, _, _proc = server
+    ask = {"Accept-Encoding": "gzip"}
+    with urllib.request.urlopen(urllib.request.Request(base + "/accounts/login/", headers=ask), timeout=5) as resp:
+        assert resp.headers["Content-Encoding"] == "gzip"
+        assert "登录" in gzip.decompress(resp.read()).decode()
+    status, plain = _get(base + "/accounts/login/")
+    assert status == 200 and "登录".encode() in plain
+    try:
+        urllib.request.urlopen(urllib.request.Request(base + "/api/v1/units/", headers=ask), timeout=5)
+        pytest.fail("the API answered an anonymous request")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 401
+        assert exc.headers.get("Content-Encoding") is None and exc.read().startswith(b"{")

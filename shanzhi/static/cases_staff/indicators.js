@@ -7,7 +7,7 @@
   var data = JSON.parse(document.getElementById("weekly-data").textContent);
   var el = document.getElementById("weekly-chart");
   if (!window.echarts || !el) { return; }
-  var chart = echarts.init(el);
+  var chart = echarts.init(el, null, {renderer: "svg"});
   chart.setOption({
     tooltip: {trigger: "axis"},
     grid: {left: 40, right: 16, top: 16, bottom: 40},

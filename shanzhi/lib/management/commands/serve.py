@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from shanzhi.cases.sweep import SweepThread
+from shanzhi.lib import staticbuild
 from shanzhi.lib.files import private_dir
 from shanzhi.lib.sweeps import sweep_all as sweep
 
@@ -85,13 +86,16 @@ class Command(BaseCommand):
                **opts):
         from gunicorn.app.base import BaseApplication
 
-        from shanzhi.wsgi import application
-
         interval = None if no_sweep else sweep_interval()
         private_dir(settings.DATA_DIR)  # owner-only, with the static dir ready before WhiteNoise looks
         private_dir(Path(settings.STATIC_ROOT))
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
+        # Hashed, compressed static files (WhiteNoise serves them cached for good); only when changed.
+        if staticbuild.ensure_collected():
+            self.stdout.write(f"静态文件已更新：{settings.STATIC_ROOT}")
+        from shanzhi.wsgi import application  # after collecting: WhiteNoise lists STATIC_ROOT when it starts
+
         connections.close_all()  # workers are forked from this process: hand them no open connection
 
         def when_ready(server) -> None:
