@@ -100,6 +100,8 @@ def test_the_walk_list_works_offline_and_syncs_without_duplicates(
         other.evaluate("window.shanzhiWalkSync()")
         expect(page.locator("#sync-status")).to_have_text("已全部同步")
         expect(other.locator("#sync-status")).to_have_text("已全部同步")
+        # whichever tab won the sync lock updated its own cards; the other shows them after a reload
+        page.reload()
         expect(page.locator(f"li.target-card[data-household='{numbers[1]}']")).to_have_attribute(
             "data-last-outcome", "not_home")
         expect(page.locator(f"li.target-card[data-household='{numbers[2]}'] .outcome-badge")).to_have_text("空置")
