@@ -24,21 +24,12 @@ from shanzhi.campaigns.models import (
 )
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound
+from shanzhi.lib.parsing import id_or_none
 from shanzhi.org.models import OrgUnit, Post, Role
 from shanzhi.people.models import CadreRegistration, CentralHousehold, Resident, ResidentStatus
 
 # Largest id a database integer column holds; a longer number in a URL or form is simply not found.
-MAX_ID = 2**63 - 1
 MAX_PEOPLE = 500  # responsible persons offered in a reassign list (a village has tens)
-
-
-def parse_id(value) -> int | None:
-    """An object id from a URL or form value; None for anything that is not a positive database id."""
-    text = str(value if value is not None else "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        return None
-    n = int(text)
-    return n if 0 < n <= MAX_ID else None
 
 
 def campaign_list_for(*, user) -> QuerySet[Campaign]:
@@ -55,7 +46,7 @@ def campaign_list_for(*, user) -> QuerySet[Campaign]:
 
 def campaign_get_for(*, user, pk) -> Campaign:
     """One campaign the user may see; missing, out of scope and malformed ids are all NotFound."""
-    n = parse_id(pk)
+    n = id_or_none(pk)
     try:
         return campaign_list_for(user=user).get(pk=n)
     except Campaign.DoesNotExist:
@@ -74,7 +65,7 @@ def targets_for(*, user, campaign: Campaign) -> QuerySet[Target]:
 def target_get_for(*, user, campaign: Campaign, pk) -> Target:
     """One household of the campaign the user may act on (theirs, or in their scope); else NotFound."""
     t = (targets_for(user=user, campaign=campaign).select_related("household", "unit", "campaign")
-         .filter(pk=parse_id(pk)).first())
+         .filter(pk=id_or_none(pk)).first())
     if t is None:
         raise NotFound("未找到该户")
     return t
@@ -287,12 +278,12 @@ def self_target_for(*, user) -> Target | None:
 
 def person_named(*, pk) -> Resident | None:
     """The resident a form names; whether they belong to the household is the service's decision."""
-    return Resident.objects.filter(pk=parse_id(pk)).first()
+    return Resident.objects.filter(pk=id_or_none(pk)).first()
 
 
 def household_member(*, target: Target, pk) -> Resident | None:
     """An active resident of the target's household (a check-in or a room is for them only)."""
-    return Resident.objects.filter(pk=parse_id(pk), household_id=target.household_id).first()
+    return Resident.objects.filter(pk=id_or_none(pk), household_id=target.household_id).first()
 
 
 # ---- responsible persons ------------------------------------------------------------------------
@@ -333,7 +324,7 @@ def candidate_get(*, campaign: Campaign, value: str) -> dict:
     Malformed, missing and of the wrong kind all answer the same 400 naming the field "to".
     """
     kind, _sep, raw = (value or "").partition(":")
-    pk = parse_id(raw)
+    pk = id_or_none(raw)
     if pk is None:
         raise DomainError("请选择新的责任人", fields={"to": ["请选择新的责任人"]})
     obj = None
@@ -385,7 +376,7 @@ def site_list_for(*, user) -> QuerySet[Site]:
 
 
 def site_get_for(*, user, pk) -> Site:
-    site = site_list_for(user=user).filter(pk=parse_id(pk)).first()
+    site = site_list_for(user=user).filter(pk=id_or_none(pk)).first()
     if site is None:
         raise NotFound("未找到该隔离点")
     return site
@@ -393,7 +384,7 @@ def site_get_for(*, user, pk) -> Site:
 
 def quarantine_target_get_for(*, user, pk) -> Target:
     """A household of an active campaign in the user's scope; else NotFound."""
-    t = (Target.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), pk=parse_id(pk))
+    t = (Target.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), pk=id_or_none(pk))
          .select_related("campaign", "unit").first())
     if t is None:
         raise NotFound("未找到该户")
@@ -422,7 +413,7 @@ def stays_in(*, sites: list[Site]) -> list[Stay]:
 
 def stay_get_for(*, user, pk) -> Stay:
     sites = Site.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), is_active=True)
-    stay = (Stay.objects.filter(pk=parse_id(pk), site__in=sites.values("pk"))
+    stay = (Stay.objects.filter(pk=id_or_none(pk), site__in=sites.values("pk"))
             .select_related("resident", "site").first())
     if stay is None:
         raise NotFound("未找到")

@@ -402,7 +402,7 @@ def checkin(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         by_id = {t.pk: t for t in targets}
-        target = by_id.get(selectors.parse_id(request.POST.get("target", "")))
+        target = by_id.get(parsing.id_or_none(request.POST.get("target", "")))
         resident = selectors.person_named(pk=request.POST.get("resident", ""))
         if target is None or resident is None:
             raise NotFound("未找到该人员")

@@ -35,7 +35,7 @@ from shanzhi.campaigns.models import (
     Target,
 )
 from shanzhi.campaigns.scope import resolve
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.views import staff_page
 from shanzhi.org import selectors as org_selectors
@@ -379,7 +379,7 @@ def reassign_absent(request: HttpRequest, pk: int) -> HttpResponse:
     """Hand every household of an absent responsible person to others by the campaign's rule, in one step."""
     user = request.user
     campaign = selectors.campaign_get_for(user=user, pk=pk)
-    absent = selectors.parse_id(request.POST.get("absent", ""))
+    absent = parsing.id_or_none(request.POST.get("absent", ""))
     if absent is None:
         messages.error(request, _("请指定缺席的责任人"))
         return _back(request, campaign)

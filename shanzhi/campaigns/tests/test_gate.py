@@ -10,6 +10,7 @@ from shanzhi.campaigns import selectors
 from shanzhi.campaigns import services as svc
 from shanzhi.campaigns.models import Kind, Rule, Target
 from shanzhi.campaigns.scope import resolve
+from shanzhi.lib import parsing
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.lib.testing import point_in
 from shanzhi.people.services import (
@@ -156,7 +157,7 @@ def test_selectors_answer_not_found_for_any_id_that_is_not_one(county):
     for pk in (HUGE, "abc", "", None, -3, "1.5"):
         with pytest.raises(NotFound):
             selectors.campaign_get_for(user=county.admin, pk=pk)
-    assert selectors.parse_id("42") == 42 and selectors.parse_id(HUGE) is None
+    assert parsing.id_or_none("42") == 42 and parsing.id_or_none(HUGE) is None
 
 
 # ---- selectors decide who sees what ------------------------------------------------------------------
