@@ -50,7 +50,7 @@ def case_reporter_phone_reveal(*, actor, case: Case, reason: str = CALL_REASON,
                          reason=(reason or "").strip()[:500],
                          after={"field": "reporter_phone", "refused": exc.code, "status": exc.status})
             if isinstance(exc, RateLimited):
-                people._flag_reveal_burst(actor=actor, unit_path=case.handling_unit.path, now=now)
+                people.reveal_burst_flag(actor=actor, unit_path=case.handling_unit.path, now=now)
         raise
 
 
@@ -65,7 +65,7 @@ def _reveal(*, actor, case: Case, reason: str, now: dt.datetime) -> str:
     if not phone:
         raise DomainError("该诉求没有报告人的电话", fields={"phone": ["该诉求没有报告人的电话"]})
     if actor is not None:
-        people._check_reveal_limit(actor=actor, now=now)
+        people.reveal_limit_check(actor=actor, now=now)
     audit_record(actor=actor, action="people.reveal.phone", obj=case, unit_path=case.handling_unit.path,
                  reason=reason, after={"field": "reporter_phone", "anonymous": case.anonymous})
     return phone

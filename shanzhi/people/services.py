@@ -299,7 +299,7 @@ def resident_reveal(*, actor, resident: Resident | int | str, field: str, reason
                          unit_path=_reveal_unit_path(target), reason=(reason or "").strip()[:500],
                          after={"field": str(field)[:20], "refused": exc.code, "status": exc.status})
             if isinstance(exc, RateLimited):
-                _flag_reveal_burst(actor=actor, unit_path=_reveal_unit_path(target), now=now)
+                reveal_burst_flag(actor=actor, unit_path=_reveal_unit_path(target), now=now)
         raise
 
 
@@ -329,7 +329,7 @@ def _reveal(*, actor, resident: Resident | None, field: str, reason: str, now: d
     if errors:
         raise DomainError("；".join(m for ms in errors.values() for m in ms), fields=errors)
     if actor is not None:
-        _check_reveal_limit(actor=actor, now=now)
+        reveal_limit_check(actor=actor, now=now)
     value = resident.id_number_plain() if field == "id_number" else resident.phone_plain()
     audit_record(actor=actor, action=f"people.reveal.{field}", obj=resident, unit_path=household.micro_grid.path,
                  reason=reason)
@@ -341,7 +341,7 @@ def reveal_limit() -> int:
     return int(settings.SHANZHI.get("REVEAL_LIMIT_PER_HOUR", 20))
 
 
-def _check_reveal_limit(*, actor, now: dt.datetime) -> None:
+def reveal_limit_check(*, actor, now: dt.datetime) -> None:
     """Refuse a reveal past the hourly limit, counted from the audit log (the actor's row is locked first,
     so two reveals at once cannot both take the last one)."""
     from django.contrib.auth import get_user_model
@@ -356,7 +356,7 @@ def _check_reveal_limit(*, actor, now: dt.datetime) -> None:
         raise RateLimited(f"一小时内查看完整信息已达{limit}次上限，请稍后再试；如确有需要请联系县级管理员。")
 
 
-def _flag_reveal_burst(*, actor, unit_path: str, now: dt.datetime) -> None:
+def reveal_burst_flag(*, actor, unit_path: str, now: dt.datetime) -> None:
     """Tell the county admins above the resident, in their inbox, once per person per hour."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
