@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "shanzhi.open311",
     "shanzhi.campaigns",
     "shanzhi.mediation",
+    "shanzhi.dashboard",
     "shanzhi.demo",
 ]
 

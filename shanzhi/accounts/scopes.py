@@ -48,6 +48,10 @@ ACTIONS: dict[str, frozenset[str]] = {
     "mediation.intake": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.MEDIATOR}),
     "mediation.handle": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.MEDIATOR}),
     "mediation.view": STAFF_ROLES - {R.MICROGRID_HEAD},
+    # the command centre and the grid evaluation of a unit (each indicator also needs its own app's view)
+    "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
+    # configure the grid evaluation's weights and grade thresholds
+    "dashboard.configure": frozenset({R.COUNTY_ADMIN}),
 }
 
 
