@@ -125,7 +125,7 @@ def main() -> None:
                     cdp.send("Network.enable")
                     cdp.send("Network.emulateNetworkConditions", network)
                     posts: list = []
-                    page.on("requestfinished", lambda r: posts.append(r)
+                    page.on("requestfinished", lambda r, posts=posts: posts.append(r)
                             if r.method == "POST" and r.url.endswith("/cases/uploads/") else None)
                     if kind == "before":
                         page.evaluate(SEND_FULL_SIZE)
