@@ -30,7 +30,7 @@ class MultipleImageField(forms.FileField):
 
 
 def _status_choices(statuses) -> list[tuple[str, str]]:
-    return [("", _("全部状态")), *[(s, Status(s).label) for s in statuses]]
+    return [("", _("全部状态")), *[(s, _(Status(s).label)) for s in statuses]]
 
 
 def leaf_categories() -> list[Category]:
