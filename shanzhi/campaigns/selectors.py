@@ -82,6 +82,20 @@ def mine_q(user) -> Q:
     return Q(user_id=user.pk) | (Q(resident_id=rid) if rid else Q(pk__in=[]))
 
 
+def is_responsible(*, user, target: Target, campaign: Campaign | None = None) -> bool:
+    """Is the user the responsible person of this household in a campaign still running? No query.
+
+    The rule behind a responsible person's grants on their own households (a central household's leader
+    calling the head of a household in their care, through the audited reveal). Give `campaign` when the
+    target was loaded without it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if (campaign or target.campaign).status != CampaignStatus.ACTIVE:
+        return False
+    rid = getattr(user, "resident_id", None)
+    return target.user_id == user.pk or (rid is not None and target.resident_id == rid)
+
+
 def my_targets(*, user, campaign: Campaign) -> QuerySet[Target]:
     """A responsible person's walk list, in route order."""
     return (Target.objects.filter(mine_q(user), campaign=campaign)

@@ -139,9 +139,11 @@ def _row(t: Target, campaign: Campaign, tags: dict[int, list[str]], heads: dict[
          user=None, **extra) -> dict:
     code, label = _status(t, campaign)
     head = (heads or {}).get(t.household_id)
-    # The call button only where the reveal service would answer (it still decides, and counts the limit).
+    # The call button only where the reveal service would answer (it still decides, and counts the limit):
+    # registry roles over the micro-grid, or the household's responsible person while the campaign runs.
     may_call = bool(head and head["phone_masked"] and user is not None
-                    and scopes.may(user, "people.reveal", t.unit))
+                    and (scopes.may(user, "people.reveal", t.unit) or selectors.is_responsible(user=user, target=t,
+                                                                                         campaign=campaign)))
     return {"t": t, "status_code": code, "status": label, "tags": tags.get(t.household_id, []),
             "last_outcome": services.outcome_label(campaign, t.last_outcome),
             "measure": services.measure_label(campaign, t.measure) if t.measure_start else "",
@@ -296,7 +298,10 @@ def visit(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
 @field_login_required
 @require_POST
 def call(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
-    """Reveal the head of household's phone through the audited reveal (its hourly limit applies) to dial it."""
+    """Reveal the head of household's phone through the audited reveal (its hourly limit applies) to dial it.
+
+    Registry roles over the household may; so may the household's responsible person in this running
+    campaign (a central household's leader), as a grant given to the gate."""
     from shanzhi.people.services import resident_reveal
 
     campaign = selectors.campaign_get_for(user=request.user, pk=pk)
@@ -308,7 +313,8 @@ def call(request: HttpRequest, pk: int, target_id: int) -> HttpResponse:
     status = 200
     try:
         phone = resident_reveal(actor=request.user, resident=head, field="phone",
-                                reason=gettext("走访“%(name)s”联系户主") % {"name": campaign.name})
+                                reason=gettext("走访“%(name)s”联系户主") % {"name": campaign.name},
+                                granted=selectors.is_responsible(user=request.user, target=target, campaign=campaign))
     except (NotFound, PermissionDenied):
         raise
     except DomainError as exc:

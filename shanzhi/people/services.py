@@ -280,10 +280,12 @@ REASON_MESSAGE = "查看完整信息必须填写事由（至少两个汉字或�
 
 
 def resident_reveal(*, actor, resident: Resident | int | str, field: str, reason: str,
-                    now: dt.datetime | None = None) -> str:
+                    now: dt.datetime | None = None, granted: bool = False) -> str:
     """Decrypt a resident's ID number or phone for someone in scope, with a reason. Audited.
 
-    `resident` is the record or its id (so an attempt on one out of scope is seen here). Refusals are
+    `resident` is the record or its id (so an attempt on one out of scope is seen here). `granted` is the
+    object-level grant of the caller's rule, given to the gate (a campaign's responsible person calling
+    a household in their care); the reason, the hourly limit and the audit apply all the same. Refusals are
     audited too, in their own transaction: out of scope or missing (404), not allowed (403), over the
     hourly limit (429, flagged to the county admins once an hour). A reason without content is a 400.
     """
@@ -291,7 +293,7 @@ def resident_reveal(*, actor, resident: Resident | int | str, field: str, reason
     target = resident if isinstance(resident, Resident) else _resident_by_id(resident)
     try:
         with transaction.atomic():
-            return _reveal(actor=actor, resident=target, field=field, reason=reason, now=now)
+            return _reveal(actor=actor, resident=target, field=field, reason=reason, now=now, granted=granted)
     except (NotFound, PermissionDenied, RateLimited) as exc:
         with transaction.atomic():
             audit_record(actor=actor, action=REVEAL_REFUSED, obj=target, object_type="people.resident",
@@ -315,11 +317,12 @@ def _reveal_unit_path(resident: Resident | None) -> str:
     return household.micro_grid.path if household is not None else ""
 
 
-def _reveal(*, actor, resident: Resident | None, field: str, reason: str, now: dt.datetime) -> str:
+def _reveal(*, actor, resident: Resident | None, field: str, reason: str, now: dt.datetime,
+            granted: bool = False) -> str:
     household = resident.household if resident is not None else None
     if household is None:  # missing, or no longer in a household: nobody's to reveal
         raise NotFound("未找到该居民")
-    scopes.require(actor, "people.reveal", household.micro_grid, what="该居民")
+    scopes.require(actor, "people.reveal", household.micro_grid, what="该居民", granted=granted)
     errors: dict[str, list[str]] = {}  # every wrong field named at once
     if field not in REVEAL_FIELDS:
         errors["field"] = ["只能查看身份证号或手机号"]

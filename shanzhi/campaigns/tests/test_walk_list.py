@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from shanzhi.audit.models import AuditEntry
 from shanzhi.campaigns import services as svc
-from shanzhi.campaigns.models import Kind, Outcome, Rule, Target, Visit
+from shanzhi.campaigns.models import Campaign, CampaignStatus, Kind, Outcome, Rule, Target, Visit
 from shanzhi.campaigns.scope import resolve
 from shanzhi.lib import clock
 from shanzhi.lib.testing import point_in
@@ -172,16 +172,72 @@ def test_the_reveal_limit_applies_to_the_call_button(worker_a, county, settings)
     assert AuditEntry.objects.filter(action="people.reveal.phone").count() == 1
 
 
-def test_a_central_household_leader_gets_no_call_button(client, county, central):
+def _leader_campaign(county, central, capacity: int = 10):
+    """A central-household night visit over grid A; the linked household H-A1-002 gets a head with a phone."""
+    head = resident_create(actor=None, household=county.extra["h2"], name="钱七", id_number=_id_number(77),
+                           phone="13900000077", relation=Relation.HEAD)
     scope = resolve(actor=county.town_staff, units=[county.grid_a.code])
     c = svc.campaign_create(actor=county.town_staff, kind=Kind.NIGHT_VISIT, name="夜访", scope=scope,
-                            rule=Rule.CENTRAL_HOUSEHOLD)
+                            rule=Rule.CENTRAL_HOUSEHOLD, capacity=capacity)
+    t = Target.objects.get(campaign=c, household=county.extra["h2"])
+    assert t.resident_id == county.resident.pk  # 张三 leads the central household caring for H-A1-002
+    return c, t, head
+
+
+def test_a_central_household_leader_calls_a_household_in_their_care_through_the_audited_reveal(client, county,
+                                                                                              central):
+    c, t, head = _leader_campaign(county, central)
     client.force_login(county.resident_user)
     html = client.get(reverse("campaigns:walk", args=[c.pk])).content.decode()
-    assert "张三" in html and "138****0001" in html and "data-online-only" not in html
-    t = Target.objects.get(campaign=c, household=county.household_a)
+    assert "139****0077" in html and reverse("campaigns:call", args=[c.pk, t.pk]) in html
+    r = client.post(reverse("campaigns:call", args=[c.pk, t.pk]), HTTP_HX_REQUEST="true")
+    assert r.status_code == 200 and 'href="tel:13900000077"' in r.content.decode()
+    entry = AuditEntry.objects.get(action="people.reveal.phone")
+    assert entry.actor_id == county.resident_user.pk and entry.object_id == str(head.pk)
+    assert c.name in entry.reason
+
+
+def test_the_reveal_limit_applies_to_a_leaders_calls_too(client, county, central, settings):
+    settings.SHANZHI = {**settings.SHANZHI, "REVEAL_LIMIT_PER_HOUR": 1}
+    c, t, _ = _leader_campaign(county, central)
+    client.force_login(county.resident_user)
+    url = reverse("campaigns:call", args=[c.pk, t.pk])
+    assert "tel:13900000077" in client.post(url).content.decode()
+    r = client.post(url)
+    assert r.status_code == 429 and "tel:" not in r.content.decode()
+    assert AuditEntry.objects.filter(action="people.reveal.phone").count() == 1
+
+
+def test_a_leader_may_not_call_a_household_outside_their_care(client, county, central):
+    (household,) = add_households(county, 1)  # in A2, beyond the leader's one household of room
+    c, t, _ = _leader_campaign(county, central, capacity=1)
+    other = Target.objects.get(campaign=c, household=household)
+    assert other.resident_id != county.resident.pk
+    client.force_login(county.resident_user)
+    html = client.get(reverse("campaigns:walk", args=[c.pk])).content.decode()
+    assert reverse("campaigns:call", args=[c.pk, other.pk]) not in html
+    assert client.post(reverse("campaigns:call", args=[c.pk, other.pk])).status_code == 404
+    assert not AuditEntry.objects.filter(action="people.reveal.phone").exists()
+
+
+def test_a_leader_may_not_call_once_the_campaign_is_over(client, county, central):
+    c, t, _ = _leader_campaign(county, central)
+    Campaign.objects.filter(pk=c.pk).update(status=CampaignStatus.CLOSED)
+    client.force_login(county.resident_user)
+    html = client.get(reverse("campaigns:walk", args=[c.pk])).content.decode()
+    assert "139****0077" in html and reverse("campaigns:call", args=[c.pk, t.pk]) not in html
     assert client.post(reverse("campaigns:call", args=[c.pk, t.pk])).status_code == 404
     assert not AuditEntry.objects.filter(action="people.reveal.phone").exists()
+    assert AuditEntry.objects.filter(action="people.reveal.refused", actor=county.resident_user).count() == 1
+
+
+def test_a_resident_without_a_post_or_a_household_in_care_gets_no_call(client, county):
+    scope = resolve(actor=county.town_staff, units=[county.grid_a.code])
+    c = svc.campaign_create(actor=county.town_staff, kind=Kind.NIGHT_VISIT, name="夜访", scope=scope,
+                            rule=Rule.GRID_WORKER)
+    t = Target.objects.get(campaign=c, household=county.household_a)
+    client.force_login(county.resident_user)
+    assert client.post(reverse("campaigns:call", args=[c.pk, t.pk])).status_code == 404
 
 
 # ---- outcomes that arrive late ---------------------------------------------------------------------------
