@@ -195,5 +195,5 @@ class CheckInForm(forms.Form):
 
     target = forms.IntegerField(widget=forms.HiddenInput)
     resident = forms.IntegerField(widget=forms.HiddenInput)
-    site = forms.IntegerField(label=_("隔离点"))
+    site = forms.IntegerField(label=_("集中点"))
     room = forms.CharField(label=_("房间"), max_length=20)

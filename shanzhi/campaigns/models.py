@@ -205,7 +205,7 @@ class Incident(models.Model):
 
 
 class Site(models.Model):
-    """A centralised quarantine site with rooms."""
+    """A site people are checked into, with rooms: a quarantine site, a shelter (安置点)..."""
 
     name = models.CharField("名称", max_length=100)
     unit = models.ForeignKey("org.OrgUnit", on_delete=models.PROTECT, related_name="+")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -14,6 +14,8 @@ from shanzhi.campaigns.models import (
     Campaign,
     CampaignStatus,
     CheckIn,
+    IncidentMeasure,
+    IncidentType,
     Kind,
     Measure,
     Rule,
@@ -405,10 +407,28 @@ def quarantine_target_get_for(*, user, pk) -> Target:
     return t
 
 
-def quarantined_for(*, user, limit: int) -> tuple[list[Target], dict[int, list[dict]]]:
-    """Households under centralised quarantine in the user's scope, and their active residents. Two queries."""
-    targets = list(Target.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), measure=Measure.CENTRALISED,
+def site_words() -> list[str]:
+    """What the active incident types call their sites (隔离点, 安置点...), in type order. One query."""
+    words = IncidentType.objects.filter(is_active=True).exclude(site_label="").values_list("site_label", flat=True)
+    return list(dict.fromkeys(words))
+
+
+def uses_site_q() -> Q:
+    """Households whose measure checks their people into a site: a measure of the campaign's incident type
+    that uses one (the epidemic's 集中隔离, the evacuation's 已安置到安置点...); 集中隔离 without a type."""
+    uses = IncidentMeasure.objects.filter(type_id=OuterRef("campaign__incident__kind_id"), code=OuterRef("measure"),
+                                          uses_site=True)
+    return Q(Exists(uses)) | Q(measure=Measure.CENTRALISED, campaign__incident__kind__isnull=True)
+
+
+def to_check_in_for(*, user, limit: int) -> tuple[list[Target], dict[int, list[dict]]]:
+    """Households of running campaigns in the user's scope whose measure puts them in a site (quarantined
+    centrally, sheltered...), each with its measure's name (`measure_name`), and their active residents.
+    Two queries."""
+    name = IncidentMeasure.objects.filter(type_id=OuterRef("campaign__incident__kind_id"), code=OuterRef("measure"))
+    targets = list(Target.objects.filter(scopes.scope_q(user, "campaigns.view", "unit"), uses_site_q(),
                                          released_at__isnull=True, campaign__status=CampaignStatus.ACTIVE)
+                   .annotate(measure_name=Subquery(name.values("name")[:1]))
                    .select_related("household", "campaign").order_by("-campaign_id", "household__number")[:limit])
     people = (Resident.objects.filter(household_id__in=[t.household_id for t in targets],
                                       status=ResidentStatus.ACTIVE).order_by("household_id", "id")

@@ -709,10 +709,13 @@ def site_create(*, actor, unit: OrgUnit, name: str, rooms: int, capacity: int, a
 @transaction.atomic
 def stay_check_in(*, actor, target: Target, resident: Resident, site: Site, room: str,
                   now: dt.datetime | None = None) -> Stay:
-    """Check a person of a centralised-quarantine household into a site room, within capacity."""
+    """Check a person into a site room, within capacity, when their household's measure uses a site (the
+    epidemic's 集中隔离, the evacuation's 已安置到安置点: a measure of the incident type with `uses_site`)."""
     _require_target(actor, target)
-    if target.measure != Measure.CENTRALISED:
-        raise _bad("target", "该户的措施不是集中隔离")
+    kind, measures = incident_type_of(target.campaign)
+    uses = {m.code for m in measures if m.uses_site} if kind is not None else {Measure.CENTRALISED}
+    if not target.measure or target.measure not in uses:
+        raise _bad("target", "该户的措施不需要入住集中点")
     if resident.household_id != target.household_id:
         raise _bad("resident", "该人员不在此户")
     site = Site.objects.select_for_update().get(pk=site.pk)

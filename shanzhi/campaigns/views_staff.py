@@ -45,7 +45,7 @@ from shanzhi.people.models import CareTag, Resident, ResidentStatus
 
 PER_PAGE = 50
 MAX_UNREACHED = 300
-MAX_QUARANTINED = 300
+MAX_TO_CHECK_IN = 300
 
 # Choice labels live in models as plain Chinese; listing them here puts them in the catalog so
 # templates can show them in English with {% trans value %}.
@@ -448,8 +448,8 @@ def signoff(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 
 @staff_page
 def sites(request: HttpRequest) -> HttpResponse:
-    """Sites of the user's scope with occupancy; create one; check residents of centralised households in
-    and out. Cost: fixed queries."""
+    """Sites of the user's scope with occupancy (every kind: quarantine sites, shelters...); create one; check
+    in and out the people of households whose measure uses a site. Cost: fixed queries."""
     user = request.user
     units = _unit_choices(user, levels=(Level.COUNTY, Level.TOWN, Level.VILLAGE))
     form = SiteForm(request.POST or None, units=units)
@@ -466,32 +466,32 @@ def sites(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, _("已新增隔离点：%(name)s") % {"name": site.name})
+                messages.success(request, _("已新增集中点：%(name)s") % {"name": site.name})
                 return redirect("campaigns:sites")
     site_rows = list(selectors.site_list_for(user=user))
     for s in site_rows:
         s.free = max(0, s.capacity - s.occupied)
-    quarantined, by_household = selectors.quarantined_for(user=user, limit=MAX_QUARANTINED)
+    waiting, by_household = selectors.to_check_in_for(user=user, limit=MAX_TO_CHECK_IN)
     stays = selectors.stays_in(sites=site_rows)
     inside = {(s.campaign_id, s.resident_id) for s in stays}
     rows = []
-    for t in quarantined:
+    for t in waiting:
         for p in by_household.get(t.household_id, []):
             if (t.campaign_id, p["id"]) not in inside:
                 rows.append({"target": t, "resident": p})
     return render(request, "campaigns/staff/sites.html", {
         "form": form, "sites": site_rows, "stays": stays, "rows": rows, "open_sites": [s for s in site_rows if s.free],
-        **nav_context(user)})
+        "site_words": selectors.site_words(), **nav_context(user)})
 
 
 @require_POST
 @staff_page
 def stay_check_in(request: HttpRequest) -> HttpResponse:
-    """Check a person of a centralised-quarantine household into a site room."""
+    """Check a person of a household whose measure uses a site (集中隔离, 已安置到安置点...) into a room."""
     user = request.user
     form = CheckInForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请选择隔离点并填写房间号"))
+        messages.error(request, _("请选择集中点并填写房间号"))
         return redirect("campaigns:sites")
     d = form.cleaned_data
     target = selectors.quarantine_target_get_for(user=user, pk=d["target"])

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from shanzhi.campaigns import services as svc
-from shanzhi.campaigns.models import Campaign, IncidentType, Measure, Outcome, Target
+from shanzhi.campaigns.models import Campaign, IncidentType, Measure, Outcome, Stay, Target
 from shanzhi.campaigns.scope import resolve
 from shanzhi.campaigns.sweep import checkin_alerts_send
 from shanzhi.lib import clock
@@ -145,6 +145,75 @@ def test_the_board_and_progress_of_an_evacuation_use_its_words(county, central, 
     epidemic = declare(county, "epidemic")
     board = client.get(reverse("campaigns:board", args=[epidemic.pk])).content.decode()
     assert "已落实管控" in board and "今日已打卡" in board
+
+
+# ---- sites: quarantine sites and shelters alike ---------------------------------------------------------
+
+def _shelter(county):
+    return svc.site_create(actor=county.town_staff, unit=county.town, name="新联村文化礼堂", rooms=4, capacity=30,
+                           address="新联村中心路8号")
+
+
+def test_a_household_sheltered_in_the_field_is_checked_into_a_shelter(county, central, client):
+    c = declare(county, "evacuation")
+    shelter = _shelter(county)
+    own = zhangs(c, "H-A1-001")
+    svc.visit_record(actor=county.resident_user, target=own, outcome="sheltered")
+    svc.visit_record(actor=county.resident_user, target=zhangs(c), outcome="transferred")
+    client.force_login(county.town_staff)
+    page = client.get(reverse("campaigns:sites")).content.decode()
+    waiting = page[page.index('class="responsive to-check-in"'):]
+    assert f'data-resident="{county.resident.pk}"' in waiting and f'data-resident="{county.neighbour.pk}"' in waiting
+    assert 'data-measure="sheltered">已安置到安置点<' in waiting and "新联村文化礼堂" in waiting
+    assert "transferred" not in waiting  # moved elsewhere: no site to check into
+    r = client.post(reverse("campaigns:stay_check_in"), {"target": own.pk, "resident": county.resident.pk,
+                                                         "site": shelter.pk, "room": "礼堂东"})
+    assert r.status_code == 302
+    stay = Stay.objects.get()
+    assert (stay.site, stay.resident, stay.campaign_id, stay.room) == (shelter, county.resident, c.pk, "礼堂东")
+    page = client.get(reverse("campaigns:sites")).content.decode()
+    assert f'data-stay="{stay.pk}"' in page and 'data-occupied="1"' in page
+
+
+def test_a_household_transferred_elsewhere_cannot_be_checked_into_a_site(county, central, client):
+    c = declare(county, "evacuation")
+    shelter = _shelter(county)
+    t = zhangs(c, "H-A1-001")
+    svc.visit_record(actor=county.resident_user, target=t, outcome="transferred")
+    with pytest.raises(DomainError) as err:
+        svc.stay_check_in(actor=county.town_staff, target=t, resident=county.resident, site=shelter, room="1")
+    assert "不需要入住集中点" in str(err.value) and "target" in err.value.fields
+    t2 = zhangs(declare(county, "epidemic", measure=Measure.HOME), "H-A1-001")  # home quarantine: no site either
+    with pytest.raises(DomainError):
+        svc.stay_check_in(actor=county.town_staff, target=t2, resident=county.resident, site=shelter, room="1")
+    assert not Stay.objects.exists()
+
+
+def test_another_towns_worker_sees_no_sheltered_household_and_cannot_check_it_in(county, central, client):
+    c = declare(county, "evacuation")
+    shelter = _shelter(county)
+    own = zhangs(c, "H-A1-001")
+    svc.visit_record(actor=county.resident_user, target=own, outcome="sheltered")
+    client.force_login(county.worker_c)
+    page = client.get(reverse("campaigns:sites")).content.decode()
+    assert f'data-resident="{county.resident.pk}"' not in page and "新联村文化礼堂" not in page
+    r = client.post(reverse("campaigns:stay_check_in"), {"target": own.pk, "resident": county.resident.pk,
+                                                         "site": shelter.pk, "room": "1"})
+    assert r.status_code == 404 and not Stay.objects.exists()
+
+
+def test_the_navigation_names_sites_of_every_kind_not_quarantine_sites(county, central, client):
+    c = declare(county, "evacuation")
+    client.force_login(county.town_staff)
+    for path in (reverse("campaigns:detail", args=[c.pk]), reverse("campaigns:sites"), reverse("campaigns:list")):
+        page = client.get(path).content.decode()
+        nav = page[:page.index("<h1")]
+        assert "集中点" in nav and "隔离" not in nav, path
+    page = client.get(reverse("campaigns:sites")).content.decode()
+    assert "<h1>集中点</h1>" in page
+    words = page[page.index('id="site-words"'):]
+    assert "隔离点、安置点、临时安置点、物资发放点" in words[:words.index("</p>")]
+
 
 
 def test_the_declare_form_takes_the_types_words(county, central, client):

@@ -441,4 +441,4 @@ def test_the_pages_speak_english(county, client, english):
     assert "Night visit" in client.get(url("list")).content.decode()
     assert "Declare a night visit" in client.get(url("new_night_visit")).content.decode()
     assert "Affected households" in client.get(url("new_incident")).content.decode()
-    assert "Quarantine sites" in client.get(url("sites")).content.decode()
+    assert "Sites" in client.get(url("sites")).content.decode()
