@@ -394,7 +394,7 @@ def site_list_for(*, user) -> QuerySet[Site]:
 def site_get_for(*, user, pk) -> Site:
     site = site_list_for(user=user).filter(pk=id_or_none(pk)).first()
     if site is None:
-        raise NotFound("未找到该隔离点")
+        raise NotFound("未找到该集中点")
     return site
 
 
