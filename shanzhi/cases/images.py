@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shanzhi.lib.errors import DomainError
 
@@ -63,7 +63,9 @@ def validate_images(files: Sequence) -> list[CleanImage]:
                     raise _bad(f"第{i}张照片像素过大")
                 probe.verify()
             with Image.open(io.BytesIO(data)) as img:
-                img = img.convert("RGB")
+                # A phone stores a portrait photo as landscape pixels plus an EXIF orientation; the EXIF is
+                # dropped on re-encoding, so turn the pixels first or the photo is kept on its side.
+                img = ImageOps.exif_transpose(img).convert("RGB")
                 img.thumbnail((MAX_SIDE, MAX_SIDE))
                 buf = io.BytesIO()
                 img.save(buf, "JPEG", quality=85, optimize=True)

@@ -252,3 +252,16 @@ def test_worker_b_cannot_report_back_on_a_grid_a_case_even_with_a_photo(client, 
     assert client.post(f"/cases/staff/{case.number}/do/report_back/",
                        {"note": "x", "photo_tokens": [token]}).status_code == 404
     assert PendingUpload.objects.filter(token=token).exists()
+
+
+def test_a_portrait_phone_photo_is_kept_upright():
+    """Phones store portrait photos as landscape pixels with an EXIF orientation (6: turn 90° clockwise)."""
+    from shanzhi.cases.images import validate_images
+
+    img = Image.new("RGB", (400, 300), "white")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif)
+    [clean] = validate_images([buf.getvalue()])
+    assert (clean.width, clean.height) == (300, 400)
