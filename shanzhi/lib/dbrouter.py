@@ -24,6 +24,7 @@ def replica_settings(url: str, *, conn_max_age: int = 60) -> dict[str, Any]:
 
     conf = dj_database_url.parse(url, conn_max_age=conn_max_age)
     conf.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    conf["CONN_HEALTH_CHECKS"] = True  # a kept connection to a replica that restarted is replaced, not used
     conf["TEST"] = {"MIRROR": DEFAULT}
     return conf
 

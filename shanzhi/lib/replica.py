@@ -64,17 +64,23 @@ def forget() -> None:
 
 
 def _probe(alias: str) -> tuple[bool, float | None]:
-    """Ask the replica how far behind it is: one query on this thread's connection to it."""
+    """Ask the replica how far behind it is: one query on this thread's connection to it, and when that
+    connection has broken (the replica restarted), once more on a new one (connect timeout applies)."""
     conn = connections[alias]
-    try:
-        with conn.cursor() as cur:
-            cur.execute(LAG_SQL)
-            lag = cur.fetchone()[0]
-    except DatabaseError:
-        with contextlib.suppress(DatabaseError):
-            conn.close()  # reconnect next time rather than keep a broken connection
-        return False, None
-    return True, (None if lag is None else float(lag))
+    for _attempt in range(2):
+        try:
+            with conn.cursor() as cur:
+                cur.execute(LAG_SQL)
+                lag = cur.fetchone()[0]
+        except DatabaseError:
+            was_open = conn.connection is not None
+            with contextlib.suppress(DatabaseError):
+                conn.close()  # never keep a broken connection
+            if was_open:
+                continue
+            return False, None
+        return True, (None if lag is None else float(lag))
+    return False, None
 
 
 def check(alias: str = REPLICA) -> tuple[bool, float | None]:

@@ -87,6 +87,7 @@ def test_reads_go_to_the_replica_only_inside_the_block_and_writes_always_to_the_
         assert Case.objects.using("default").filter(pk=case.pk).exists()
     assert router.db_for_read(Case) == "default"
     assert not _in_recovery("default")
+    assert router.allow_migrate("default", "cases") and not router.allow_migrate("replica", "cases")
     assert _on_replica(case.pk)  # and it reached the replica by streaming
 
 
