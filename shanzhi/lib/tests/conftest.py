@@ -38,6 +38,27 @@ def pytest_collection_modifyitems(config, items):
         items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test here, put the seeded rows back (categories, care tags, content types...).
+
+    Django empties the database after a transactional test and restores the serialized seed rows only at
+    the start of the next test asking for them (serialized_rollback); a later transactional test elsewhere
+    that does not ask (or a test run after it) would find no categories. So they are restored at once."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("serialized_rollback"):
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        conn = connections["default"]
+        contents = getattr(conn, "_test_serialized_contents", None)
+        if contents:
+            with item.config.stash[blocking_manager_key].unblock():
+                conn.creation.deserialize_db_from_string(contents)
+    return result
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
