@@ -30,12 +30,15 @@ _read_alias: contextvars.ContextVar[str | None] = contextvars.ContextVar("shanzh
 _checked: dict[str, tuple[float, bool, float | None]] = {}  # alias -> (monotonic time, reachable, lag seconds)
 _checked_lock = threading.Lock()
 
-# Seconds the replica's replay is behind. Not behind when everything received has been replayed (an idle
-# primary sends no transactions, so the last replayed one may be old); NULL when it cannot tell.
+# Seconds the replica's replay is behind. Not behind when it is still receiving from the primary and has
+# replayed everything received (an idle primary sends no transactions, so the last replayed one may be
+# old); otherwise the age of the last replayed transaction; NULL when it cannot tell. (A WAL receiver's row
+# in pg_stat_wal_receiver is visible to any user; its details are not.)
 LAG_SQL = """
 SELECT CASE
          WHEN NOT pg_is_in_recovery() THEN 0
-         WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+         WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
+              AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver) THEN 0
          ELSE GREATEST(0, EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()))
        END
 """

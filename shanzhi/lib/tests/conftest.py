@@ -47,7 +47,8 @@ def pytest_runtest_teardown(item, nextitem):
     that does not ask (or a test run after it) would find no categories. So they are restored at once."""
     result = yield
     marker = item.get_closest_marker("django_db")
-    if marker and marker.kwargs.get("serialized_rollback"):
+    # The session's last test: its teardown has dropped the test database already.
+    if nextitem is not None and marker and marker.kwargs.get("serialized_rollback"):
         from django.db import connections
         from pytest_django.plugin import blocking_manager_key
 
@@ -194,12 +195,13 @@ class ReplicaCluster:
         return ""
 
     def sql(self, query: str, dbname: str = "postgres"):
-        """Run one statement on the replica itself (its own connection) and return the first row."""
+        """Run one statement on the replica itself (its own connection); its first row, if it has rows."""
         import psycopg
 
         with psycopg.connect(host="127.0.0.1", port=self.port, user=self.primary["user"], dbname=dbname,
                              password=self.primary["password"], autocommit=True, connect_timeout=5) as conn:
-            return conn.execute(query).fetchone()
+            cur = conn.execute(query)
+            return cur.fetchone() if cur.description else None
 
     def remove(self) -> None:
         if self.data.exists():

@@ -138,6 +138,31 @@ def test_a_replica_behind_sends_the_reads_to_the_primary_and_says_how_far(standb
 
 @pytest.mark.postgresql
 @on_replica
+def test_a_replica_cut_off_from_the_primary_counts_as_behind(standby, county, settings):
+    """Nothing left to replay is not "current" when nothing more can arrive: the age of the last replayed
+    transaction counts then."""
+    assert _on_replica(report_case(county).pk)
+    conninfo = standby.sql("SHOW primary_conninfo")[0]
+    standby.sql("ALTER SYSTEM SET primary_conninfo = ''")
+    standby.sql("SELECT pg_reload_conf()")
+    try:
+        report_case(county)  # a write the replica will not see
+        settings.SHANZHI = {**settings.SHANZHI, "REPLICA_MAX_LAG_SECONDS": 1}
+        deadline = time.monotonic() + 20
+        while True:
+            replica.forget()
+            with replica_reads() as status:
+                if not status.used or time.monotonic() > deadline:
+                    break
+            time.sleep(0.2)
+        assert not status.used and re.fullmatch(r"只读副本落后 \d+ 秒，已改读主库", status.note), status.note
+    finally:
+        standby.sql(f"ALTER SYSTEM SET primary_conninfo = '{conninfo.replace(chr(39), chr(39) * 2)}'")
+        standby.sql("SELECT pg_reload_conf()")
+
+
+@pytest.mark.postgresql
+@on_replica
 def test_the_check_is_remembered_for_a_few_seconds(standby, county):
     with replica_reads() as status:
         assert status.used
