@@ -31,6 +31,8 @@ Environment:
   SHANZHI_RATING_LINK_DAYS    how long a rating link in an SMS stays valid (default 7)
   SHANZHI_ALLOW_SELF_VERIFY   1 to let whoever reported back a case also verify and close it (small villages;
                               default 0: separation of duties, a 403)
+  DATABASE_REPLICA_URL        postgres://... of a streaming replica: the dashboards read from it (default unset)
+  SHANZHI_REPLICA_MAX_LAG_SECONDS  read the replica only while at most this far behind (default 30)
 
 Files in the data dir are created owner-only (0700 dir, 0600 files) on first need, never at import.
 """
@@ -156,6 +158,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA case_sensitive_like=ON;",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SHANZHI_TEST_SQLITE") or None}
+
+# Dashboard reads from a PostgreSQL streaming replica (shanzhi.lib.replica), only when configured: the router
+# sends reads inside `replica_reads()` there and everything else (all writes, migrations) to "default".
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    from shanzhi.lib.dbrouter import replica_settings
+
+    DATABASES["replica"] = replica_settings(os.environ["DATABASE_REPLICA_URL"].strip(),
+                                            conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    DATABASE_ROUTERS = ["shanzhi.lib.dbrouter.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -324,6 +335,8 @@ SHANZHI = {
     "MAP_LINK": os.environ.get("SHANZHI_MAP_LINK", ""),
     "PUBLIC_URL": os.environ.get("SHANZHI_PUBLIC_URL", "").rstrip("/"),
     "RATING_LINK_DAYS": int(os.environ.get("SHANZHI_RATING_LINK_DAYS", "7")),
+    # The replica is read only while its replay is at most this many seconds behind (DATABASE_REPLICA_URL).
+    "REPLICA_MAX_LAG_SECONDS": float(os.environ.get("SHANZHI_REPLICA_MAX_LAG_SECONDS", "30")),
 }
 
 # django-axes: failed log-ins limited per (account, client address) pair, and per address over all
