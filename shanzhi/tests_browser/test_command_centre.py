@@ -73,6 +73,7 @@ def test_the_county_command_centre_on_a_big_screen(transactional_db, live_server
 
         shot = tmp_path / "command-centre.png"
         page.screenshot(path=str(shot))
+        page.screenshot(path=str(tmp_path / "command-centre-full.png"), full_page=True)
         if os.environ.get("SHANZHI_SCREENSHOTS"):
             DOCS.mkdir(exist_ok=True)
             shutil.copyfile(shot, DOCS / "command-centre.png")
