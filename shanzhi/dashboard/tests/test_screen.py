@@ -303,3 +303,18 @@ def test_periods_of_every_kind_answer(client, county, cases):
         resp = client.get(_page(county.town.code), {"period": "custom", "from": "2026-11-01", "to": "2026-11-30"})
     assert resp.status_code == 200
     assert month_period(2026, 11).label() in resp.content.decode()
+
+
+def test_the_supervised_link_lists_only_cases_still_open(client, county, cases):
+    with clock.frozen(T0 + dt.timedelta(hours=3)):
+        for c in cases[:2]:
+            case_services.case_supervise(actor=county.town_staff, case=c, level="normal", note="尽快")
+        case_services.case_void(actor=county.town_staff, case=cases[1], note="误报")
+    client.force_login(county.admin)
+    with clock.frozen(T0 + dt.timedelta(hours=4)):  # before any deadline
+        rows = _table(client.get(_page(county.county.code)), "pressing")
+    assert rows[1] == ["天凝镇", "0", "1"]  # the voided case is no longer open
+    open_only = client.get("/cases/all/", {"unit": county.town.code, "supervision": "any", "open": "1"})
+    everything = client.get("/cases/all/", {"unit": county.town.code, "supervision": "any"})
+    assert cases[0].number in open_only.content.decode() and cases[1].number not in open_only.content.decode()
+    assert cases[1].number in everything.content.decode()
