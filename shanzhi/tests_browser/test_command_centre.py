@@ -13,12 +13,14 @@ import pytest
 from playwright.sync_api import expect
 
 from shanzhi.lib.testing import PASSWORD, build_county, report_case
+from shanzhi.org.services import orgunit_rename
 from shanzhi.tests_browser.conftest import wait_until
 from shanzhi.tests_browser.test_case_loop import install_migration_data
 
 pytestmark = [pytest.mark.browser]
 
 SCREEN = {"width": 1920, "height": 1080}
+HOSTILE = '新联村<img src=x onerror="window.__pwned=1"><b id="injected">'  # within the name's 100 characters
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
@@ -94,6 +96,14 @@ def test_the_county_command_centre_on_a_big_screen(transactional_db, live_server
         assert "天凝镇 指挥中心" in page.inner_text("h1")
         wait_until(page, "document.getElementById('screen-map').dataset.loaded === '1'")
         assert page.locator("#table-children tbody tr").all_inner_texts()[0].startswith("新联村")
+
+        # names are data: a village named like markup is shown as text on the map and in the table
+        orgunit_rename(actor=None, unit=county.village, name=HOSTILE)
+        page.reload()
+        wait_until(page, "document.getElementById('screen-map').dataset.loaded === '1'")
+        assert page.locator("#screen-map .screen-label").inner_text().split("\n")[0] == HOSTILE
+        assert page.evaluate("document.querySelectorAll('#screen img, #screen b#injected').length") == 0
+        assert page.evaluate("window.__pwned === undefined")
     finally:
         context.close()
     assert problems == []
