@@ -72,6 +72,7 @@ def test_the_county_command_centre_on_a_big_screen(transactional_db, live_server
         assert page.inner_text("#map-legend .legend-title") == "人网比"
         assert _legend(page) == ["1", "2", "无数据"]  # 1.0 and 1.5, shown rounded
         assert "indicator=registry.residents_per_grid_worker" in page.url
+        assert "indicator=registry.residents_per_grid_worker" in page.get_attribute(".periods > a >> nth=0", "href")
 
         shot = tmp_path / "command-centre.png"
         page.screenshot(path=str(shot))

@@ -318,3 +318,27 @@ def test_the_supervised_link_lists_only_cases_still_open(client, county, cases):
     everything = client.get("/cases/all/", {"unit": county.town.code, "supervision": "any"})
     assert cases[0].number in open_only.content.decode() and cases[1].number not in open_only.content.decode()
     assert cases[1].number in everything.content.decode()
+
+
+def test_only_the_indicators_and_sections_the_user_may_see_are_shown(client, county, cases):
+    """A mediator of the village may see the command centre and cases, not campaigns or the registry."""
+    from shanzhi.accounts.services import user_create_staff
+    from shanzhi.org.models import Role
+    from shanzhi.org.services import post_appoint
+
+    mediator = user_create_staff(actor=None, username="mediator", password="x-Shanzhi-2026", display_name="调解员",
+                                 check_strength=False)
+    post_appoint(actor=None, unit=county.village, role=Role.MEDIATOR, user=mediator, start_date=dt.date(2024, 1, 1))
+    resp = _get(client, mediator, _page(county.village.code))
+    assert resp.status_code == 200
+    shown = set(_cards(resp))
+    assert shown == {i.key for i in registry.visible(mediator, county.village)}
+    assert "cases.reported" in shown
+    assert not {k for k in shown if k.startswith(("campaigns.", "registry.cadres"))}
+    doc = _doc(resp)
+    assert doc.xpath("//*[@id='table-campaigns']") == [] and doc.xpath("//*[@id='table-pressing']")
+    headers = [th.text_content() for th in doc.xpath("//*[@id='table-children']//th")]
+    assert "走访覆盖率" not in headers and "受理数" in headers
+    assert _get(client, mediator, f"{_page(county.village.code)}map.json",
+                indicator="campaigns.visit_coverage").status_code == 400
+    assert _get(client, mediator, _page(county.town.code)).status_code == 404

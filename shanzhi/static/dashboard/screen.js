@@ -105,6 +105,15 @@
         u.searchParams.set("indicator", picker.value);
         window.history.replaceState(null, "", u.toString());
       }
+      // the period links and the custom-period form keep the indicator picked
+      Array.prototype.forEach.call(document.querySelectorAll(".periods > a"), function (a) {
+        var link = new URL(a.href, window.location.href);
+        link.searchParams.set("indicator", picker.value);
+        a.href = link.pathname + link.search;
+      });
+      Array.prototype.forEach.call(document.querySelectorAll(".custom-period input[name=indicator]"), function (i) {
+        i.value = picker.value;
+      });
     });
     load(picker.value);
   }
