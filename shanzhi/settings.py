@@ -29,6 +29,7 @@ Environment:
   SHANZHI_PUBLIC_URL          the site's address for links in SMS, e.g. "https://shanzhi.example.cn" (default none:
                               the rating SMS then carries the path only)
   SHANZHI_RATING_LINK_DAYS    how long a rating link in an SMS stays valid (default 7)
+  SHANZHI_STAFF_RATIO_TARGET  the command centre's 人网比 target: residents per grid worker (default 1000)
   SHANZHI_ALLOW_SELF_VERIFY   1 to let whoever reported back a case also verify and close it (small villages;
                               default 0: separation of duties, a 403)
   DATABASE_REPLICA_URL        postgres://... of a streaming replica: the dashboards read from it (default unset)
@@ -337,6 +338,8 @@ SHANZHI = {
     "RATING_LINK_DAYS": int(os.environ.get("SHANZHI_RATING_LINK_DAYS", "7")),
     # The replica is read only while its replay is at most this many seconds behind (DATABASE_REPLICA_URL).
     "REPLICA_MAX_LAG_SECONDS": float(os.environ.get("SHANZHI_REPLICA_MAX_LAG_SECONDS", "30")),
+    # The command centre's 人网比 target: residents per full-time grid worker a village should not exceed.
+    "STAFF_RATIO_TARGET": int(os.environ.get("SHANZHI_STAFF_RATIO_TARGET", "1000")),
 }
 
 # django-axes: failed log-ins limited per (account, client address) pair, and per address over all

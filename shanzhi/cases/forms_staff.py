@@ -59,10 +59,11 @@ class QueueFilterForm(forms.Form):
 
 
 class ListFilterForm(QueueFilterForm):
-    """The subtree list: the queue's filters plus supervision, pending extension and reported dates."""
+    """The subtree list: the queue's filters plus supervision, pending extension, still open and reported dates."""
 
     supervision = forms.ChoiceField(label=_("督办"), required=False)
     extension = forms.BooleanField(label=_("待批延期"), required=False)
+    open = forms.BooleanField(label=_("只看未结"), required=False)
     since = parsing.FormDateField(label=_("上报起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = parsing.FormDateField(label=_("上报止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

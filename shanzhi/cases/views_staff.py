@@ -163,6 +163,8 @@ def _list_queryset(user, form: ListFilterForm, now: dt.datetime):
         qs = qs.filter(supervision=f["supervision"])
     if f.get("extension"):
         qs = qs.filter(extension_requested_until__isnull=False)
+    if f.get("open"):
+        qs = qs.filter(status__in=OPEN_STATUSES)
     if f.get("since"):
         qs = qs.filter(reported_at__gte=parsing.day_start(f["since"]))
     if f.get("until"):

@@ -15,7 +15,7 @@ STAFF = [
     (_("诉求"), "cases:all", None, "cases.view"),
     (_("走访与动员"), "campaigns:list", None, "campaigns.view"),
     (_("矛调中心"), "mediation:calendar", None, "mediation.view"),
-    (_("指标"), "org:indicators", None, "cases.view"),
+    (_("指挥中心"), "dashboard:home", None, "dashboard.view"),
     (_("通知"), "cases:inbox", None, None),
     (_("审计日志"), "audit:list", None, "audit.view"),
 ]
@@ -46,7 +46,7 @@ def _items(entries, user) -> list[tuple[str, str]]:
 
 
 # Pages that belong to an entry without lying under its URL: (entry URL name, other path prefixes).
-ALSO = {"org:home": ("/units/", "/people/"), "org:indicators": ("/cases/indicators/",)}
+ALSO = {"org:home": ("/units/", "/people/"), "dashboard:home": ("/cases/indicators/",)}
 
 
 def _prefixes() -> dict[str, tuple[str, ...]]:

@@ -87,11 +87,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def indicators_home(request: HttpRequest) -> HttpResponse:
-    """The navigation's 指标: the indicators of the user's top unit (several: the first; none: 404)."""
-    roots = scopes.roots_for(request.user, "cases.view") if scopes.may_somewhere(request.user, "cases.view") else []
-    if not roots:
+    """The old 指标 link: the command centre of the user's top unit (none: 404)."""
+    if not scopes.may_somewhere(request.user, "dashboard.view"):
         raise Http404()
-    return redirect("cases:indicators", code=sorted(roots, key=lambda u: u.path)[0].code)
+    return redirect("dashboard:home")
 
 
 def _is_resident(user) -> bool:
@@ -144,7 +143,7 @@ def unit(request: HttpRequest, code: str) -> HttpResponse:
         "children": children,
         "posts": posts,
         "may_people": scopes.may(user, "people.view", obj),
-        "may_indicators": scopes.may(user, "cases.view", obj),
+        "may_indicators": scopes.may(user, "dashboard.view", obj),
         "is_microgrid": obj.level == Level.MICROGRID,
         "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),

@@ -112,15 +112,15 @@ def test_a_micro_grid_head_reports_and_a_grid_worker_calls_back(migration_data_k
     assert AuditEntry.objects.filter(action="people.reveal.phone", object_id=str(case.pk),
                                      actor=county.worker_a).count() == 1
 
-    # -- the unit page links to its indicators; its map's attribution prefix is in Chinese too
+    # -- the unit page links to its command centre; its map's attribution prefix is in Chinese too
     page.goto(f"{base}/units/{county.grid_a.code}/")
     page.wait_for_selector("#map .leaflet-control-zoom-in")
     assert page.get_attribute("#map a.leaflet-control-zoom-out", "title") == "缩小"
     assert "交互式地图开源库" in page.evaluate("L.Control.Attribution.prototype.options.prefix")
     with page.expect_navigation():
         page.click("#unit-indicators")
-    assert page.url == f"{base}/cases/indicators/{county.grid_a.code}/"
-    expect(page.locator('nav.mainnav a[aria-current="page"]')).to_have_text("指标")
+    assert page.url == f"{base}/dashboard/{county.grid_a.code}/"
+    expect(page.locator('nav.mainnav a[aria-current="page"]')).to_have_text("指挥中心")
 
 
 def test_worker_b_cannot_call_grid_a_reporters(migration_data_kept, transactional_db, live_server,  # noqa: F811

@@ -156,9 +156,6 @@ def test_desk_charts_draw_with_the_custom_echarts_build(field_world, live_server
         assert curve.status == 200
         page.wait_for_selector("#curve svg path", state="attached")
         assert any("echarts.custom." in u for u in curve.bytes_by_url)
-        indicators = meter.open(f"/cases/indicators/{county.town.code}/")
-        assert indicators.status == 200
-        page.wait_for_selector("#weekly-chart svg path", state="attached")
     finally:
         context.close()
     assert errors == []

@@ -257,7 +257,7 @@ def test_periods_are_local_calendar_ranges():
     assert year.end == timezone.make_aware(dt.datetime(2027, 1, 1))
 
 
-# ---- the page -------------------------------------------------------------------------------------
+# ---- the old page: now the command centre ------------------------------------------------------------
 
 def _page(client, user, unit: OrgUnit, **params):
     client.force_login(user)
@@ -267,24 +267,31 @@ def _page(client, user, unit: OrgUnit, **params):
 NOV_PARAMS = {"period": "custom", "from": "2026-11-01", "to": "2026-11-30"}
 
 
-def test_county_admin_sees_the_numbers_and_the_children(client, county, cases):
+def test_the_old_page_redirects_to_the_command_centre_keeping_the_period(client, county, cases):
     resp = _page(client, county.admin, county.county, **NOV_PARAMS)
-    assert resp.status_code == 200
-    body = resp.content.decode()
-    assert "结案率" in body and "75.0%" in body  # 6 / 8
-    assert "按期结案率" in body and "83.3%" in body  # 5 / 6
+    assert resp.status_code == 302
+    assert resp["Location"] == f"/dashboard/{county.county.code}/?period=custom&from=2026-11-01&to=2026-11-30"
+    body = client.get(resp["Location"]).content.decode()
+    assert "结案率" in body and "75.0%" in body  # 6 / 8, as computed above
     assert "天凝镇" in body and "大云镇" in body
-    assert "echarts.custom" in body and "2026-11-23" in body
 
 
-def test_town_staff_see_their_town_but_not_the_other(client, county, cases):
-    assert _page(client, county.town_staff, county.town, **NOV_PARAMS).status_code == 200
-    assert _page(client, county.town_staff, county.town2, **NOV_PARAMS).status_code == 404
-    assert _page(client, county.town_staff, county.county, **NOV_PARAMS).status_code == 404
+def test_the_old_period_names_are_translated(client, county):
+    with clock.frozen(T0):
+        assert _page(client, county.admin, county.town, period="this_month")["Location"] == (
+            f"/dashboard/{county.town.code}/?period=month")
+        assert _page(client, county.admin, county.town, period="last_month")["Location"] == (
+            f"/dashboard/{county.town.code}/?period=custom&from=2026-10-01&to=2026-10-31")
 
 
-def test_grid_workers_see_only_their_own_grid(client, county):
-    assert _page(client, county.worker_a, county.grid_a).status_code == 200
+def test_town_staff_are_redirected_for_their_town_but_not_the_other(client, county):
+    assert _page(client, county.town_staff, county.town).status_code == 302
+    assert _page(client, county.town_staff, county.town2).status_code == 404
+    assert _page(client, county.town_staff, county.county).status_code == 404
+
+
+def test_grid_workers_are_redirected_only_for_their_own_grid(client, county):
+    assert _page(client, county.worker_a, county.grid_a).status_code == 302
     assert _page(client, county.worker_b, county.grid_a).status_code == 404
 
 
@@ -292,19 +299,4 @@ def test_residents_and_strangers_do_not_get_in(client, county):
     assert _page(client, county.resident_user, county.grid_a).status_code == 404
     client.logout()
     resp = client.get(reverse("cases:indicators", args=[county.grid_a.code]))
-    assert resp.status_code == 302
-
-
-def test_an_empty_period_shows_dashes(client, county):
-    resp = _page(client, county.admin, county.county, period="custom", **{"from": "2025-01-01",
-                                                                          "to": "2025-01-31"})
-    assert resp.status_code == 200 and "—" in resp.content.decode()
-
-
-def test_bad_dates_fall_back_to_this_month_with_a_message(client, county):
-    with clock.frozen(T0):
-        resp = _page(client, county.admin, county.county, period="custom", **{"from": "2026-13-01",
-                                                                              "to": "x"})
-    assert resp.status_code == 200
-    body = resp.content.decode()
-    assert "日期无效" in body and "2026-11-01" in body
+    assert resp.status_code == 302 and "/accounts/login/" in resp["Location"]

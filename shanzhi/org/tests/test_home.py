@@ -1,4 +1,4 @@
-"""Home pages by person, not by post; one navigation for residents; links to the indicators."""
+"""Home pages by person, not by post; one navigation for residents; links to the command centre."""
 
 from __future__ import annotations
 
@@ -168,30 +168,32 @@ def test_the_town_staff_still_land_on_their_town(client, county):
     assert client.get("/")["Location"] == f"/units/{county.town.code}/"
 
 
-def test_staff_reach_the_indicators_from_the_navigation(client, county):
+def test_staff_reach_the_command_centre_from_the_navigation(client, county):
     client.force_login(county.town_staff)
     links = nav_links(client.get("/cases/all/").content.decode())
-    assert ("/indicators/", "指标") in links
-    response = client.get("/indicators/")
-    assert response["Location"] == f"/cases/indicators/{county.town.code}/"
+    assert ("/dashboard/", "指挥中心") in links
+    assert client.get("/dashboard/")["Location"] == f"/dashboard/{county.town.code}/"
+    assert client.get("/indicators/")["Location"] == "/dashboard/"  # the old link still leads there
 
 
-def test_the_indicators_link_leads_a_grid_worker_to_their_grid_only(client, county):
+def test_the_command_centre_link_leads_a_grid_worker_to_their_grid_only(client, county):
     client.force_login(county.worker_a)
-    assert client.get("/indicators/")["Location"] == f"/cases/indicators/{county.grid_a.code}/"
+    assert client.get("/dashboard/")["Location"] == f"/dashboard/{county.grid_a.code}/"
+    assert client.get(f"/dashboard/{county.grid_b.code}/").status_code == 404
     assert client.get(f"/cases/indicators/{county.grid_b.code}/").status_code == 404
 
 
-def test_residents_have_no_indicators(client, county):
+def test_residents_have_no_command_centre(client, county):
     client.force_login(county.resident_user)
     assert client.get("/indicators/").status_code == 404
-    assert "/indicators/" not in [h for h, _l in nav_links(client.get("/").content.decode())]
+    assert client.get("/dashboard/").status_code == 404
+    assert "/dashboard/" not in [h for h, _l in nav_links(client.get("/").content.decode())]
 
 
-def test_unit_pages_link_to_their_indicators(client, county):
+def test_unit_pages_link_to_their_command_centre(client, county):
     client.force_login(county.town_staff)
     html = client.get(f"/units/{county.village.code}/").content.decode()
-    assert f'href="/cases/indicators/{county.village.code}/"' in html
+    assert f'href="/dashboard/{county.village.code}/"' in html
 
 
 def test_a_unit_page_offers_no_indicators_to_who_cannot_see_them(client, county):
