@@ -23,7 +23,10 @@ def open_demo(data_dir: str | Path, scale: str, *demo_args: str) -> Path:
     import django
 
     django.setup()
+    from shanzhi.lib import staticbuild
     from shanzhi.org.models import OrgUnit
+
+    staticbuild.ensure_collected()  # pages name their CSS by the hashed names, as `shanzhi serve` does
 
     if OrgUnit.objects.exists():
         print(f"reusing the demo county in {data}", file=sys.stderr)
