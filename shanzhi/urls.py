@@ -16,5 +16,6 @@ urlpatterns = [
     path("open311/", include("shanzhi.open311.urls")),
     path("campaigns/", include("shanzhi.campaigns.urls")),
     path("mediation/", include("shanzhi.mediation.urls")),
+    path("dashboard/", include("shanzhi.dashboard.urls_evaluation")),
     path("", include("shanzhi.org.urls")),
 ]
