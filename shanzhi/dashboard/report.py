@@ -113,8 +113,8 @@ class Spark:
 
 def sparkline(periods: list[Period], totals: list[float | None], width: int = 120, height: int = 28) -> Spark:
     n = len(totals)
-    step = width / (n - 1) if n > 1 else 0
     pad = 2
+    step = (width - 2 * pad) / (n - 1) if n > 1 else 0
     lines, dots, current = [], [], []
     for i, (p, t) in enumerate(zip(periods, totals, strict=True)):
         if t is None:
@@ -122,7 +122,7 @@ def sparkline(periods: list[Period], totals: list[float | None], width: int = 12
                 lines.append(" ".join(current))
             current = []
             continue
-        x, y = round(i * step, 1), round(pad + (height - 2 * pad) * (1 - t / 100), 1)
+        x, y = round(pad + i * step, 1), round(pad + (height - 2 * pad) * (1 - t / 100), 1)
         current.append(f"{x},{y}")
         dots.append((x, y, f"{month_label(p)}: {t:.1f}"))
     if current:
