@@ -62,7 +62,7 @@ def table_xlsx(table: Table) -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = (document_text(table.title).translate(_SHEET_BAD).strip() or table.key or "Sheet")[:31]
+    ws.title = (" ".join(document_text(table.title).translate(_SHEET_BAD).split()) or table.key or "Sheet")[:31]
     widths = [_width(document_text(h)) for h in table.headers]
     for col, header in enumerate(table.headers, 1):
         c = ws.cell(row=1, column=col)

@@ -27,6 +27,7 @@ INDICATORS = [
     _ind("rework", "测试返工率", "pct", LOWER_IS_BETTER),
     _ind("hours", "测试办结用时", "hours", LOWER_IS_BETTER),
     _ind("reported", "测试受理数", "count", NEUTRAL),
+    _ind("visits", "测试走访覆盖率", "pct", HIGHER_IS_BETTER, action="campaigns.view"),  # not for mediators
 ]
 
 

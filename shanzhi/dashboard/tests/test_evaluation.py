@@ -15,13 +15,13 @@ from shanzhi.cases import services as case_services
 from shanzhi.dashboard import evaluation, services
 from shanzhi.dashboard.evaluation import WeightSpec, grade_for, points, scores_for
 from shanzhi.dashboard.evaluation_models import EvaluationScheme, Mapping
-from shanzhi.dashboard.tests.evaluation_fixtures import (  # noqa: F401 - fixtures
+from shanzhi.dashboard.tests import evaluation_fixtures
+from shanzhi.dashboard.tests.evaluation_fixtures import (
     NOVEMBER,
     SOURCE,
     hand_scheme,
     hand_values,
     make_scheme,
-    source,
 )
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
@@ -30,6 +30,7 @@ from shanzhi.lib.testing import report_case
 from shanzhi.org.models import Level
 from shanzhi.org.services import orgunit_create
 
+source = evaluation_fixtures.source  # the test indicator source (a fixture)
 pytestmark = pytest.mark.django_db
 NOV = month_period(*NOVEMBER)
 
