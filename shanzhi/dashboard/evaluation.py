@@ -283,12 +283,28 @@ def _evaluate(grids: list[OrgUnit], period: Period, scheme: EvaluationScheme | N
     return Evaluation(period, scheme, scores, skipped)
 
 
-def evaluate(unit: OrgUnit, period: Period) -> Evaluation:
-    """Every grid under `unit` scored for the month, with the scheme used and what it left out.
+def ranking_scope(unit: OrgUnit) -> OrgUnit:
+    """The unit whose grids a unit's grids are ranked among: its town for a village or a grid (a rank in
+    the town means among all the town's grids), else the unit itself. Cost: at most one query."""
+    if unit.level not in (Level.VILLAGE, Level.GRID):
+        return unit
+    town = (OrgUnit.objects.filter(code__in=unit.ancestor_codes[:-1], level=Level.TOWN).defer("boundary")
+            .first())
+    return town or unit
 
-    Cost: the grids, their towns and villages, the scheme (three queries) and one registry.values call."""
-    grids = grids_under(unit)
-    return _evaluate(grids, period, scheme_for(period), _ancestors(grids))
+
+def evaluate(unit: OrgUnit, period: Period) -> Evaluation:
+    """Every grid under `unit` scored for the month, with the scheme used and what it left out; ranks are
+    among all the grids of the village and of the town (a village's page ranks within the whole town).
+
+    Cost: the town, the grids, their towns and villages, the scheme (four or five queries) and one
+    registry.values call for the grids of the ranking scope."""
+    scope = ranking_scope(unit)
+    grids = grids_under(scope)
+    ev = _evaluate(grids, period, scheme_for(period), _ancestors(grids))
+    if scope.id != unit.id:
+        ev.scores = [s for s in ev.scores if s.grid.path.startswith(unit.path)]
+    return ev
 
 
 def scores_for(unit: OrgUnit, period: Period) -> list[GridScore]:

@@ -39,7 +39,8 @@ def evaluation_scheme_gate(actor) -> None:
 
 def evaluation_scheme_update(*, actor, scheme: EvaluationScheme | None, name: str, effective_from: dt.date,
                              weights: list[WeightSpec], grades: dict[str, Decimal]) -> EvaluationScheme:
-    """Replace a scheme's name, start month, weights and grade thresholds (a new scheme when None).
+    """Replace a scheme's name, start month, weights and grade thresholds; a new scheme when `scheme` is None
+    or the start month is later than its own (months before keep being scored by the old one).
 
     Only who may configure the evaluation over the whole tree (county admin); other staff who may look at
     an evaluation see the scheme and get 403; anyone else 404. Every problem is refused at once (DomainError
@@ -57,8 +58,14 @@ def evaluation_scheme_update(*, actor, scheme: EvaluationScheme | None, name: st
         first = next(iter(errors.values()))[0]
         raise DomainError(first, fields=errors)
     with transaction.atomic():
+        reason = ""
         if scheme is not None:
             scheme = EvaluationScheme.objects.select_for_update().get(pk=scheme.pk)
+            if effective_from.replace(day=1) > scheme.effective_from:
+                # from a later month: a new scheme, and earlier months keep theirs
+                reason = _("自 %(month)s 起接替「%(name)s」") % {"month": effective_from.strftime("%Y-%m"),
+                                                            "name": scheme.name}
+                scheme = None
         before = _snapshot(scheme)
         scheme = scheme or EvaluationScheme()
         scheme.name = name[:100]
@@ -74,5 +81,5 @@ def evaluation_scheme_update(*, actor, scheme: EvaluationScheme | None, name: st
         after = _snapshot(scheme)
         old, new = diff(before, after)
         audit_record(actor=actor, action="dashboard.scheme_update" if before else "dashboard.scheme_create",
-                     obj=scheme, before=old, after=new)
+                     obj=scheme, before=old, after=new, reason=reason)
     return scheme

@@ -143,6 +143,16 @@ def test_tied_grids_share_a_rank_and_the_next_one_skips(county, source):
     assert got[county.grid_c.code].rank_town == 1
 
 
+def test_a_village_or_a_grid_is_ranked_among_its_whole_town(county, source):
+    hand_scheme()
+    hand_values(source, county)
+    [a] = scores_for(county.grid_a, NOV)
+    assert (a.grid, a.total, a.rank_village, a.rank_town) == (county.grid_a, 78.0, 2, 2)
+    assert {s.grid.code for s in scores_for(county.village, NOV)} == {county.grid_a.code, county.grid_b.code}
+    [c] = scores_for(county.grid_c, NOV)
+    assert (c.total, c.rank_town) == (None, None)
+
+
 def test_the_month_uses_the_scheme_in_force_then(county, source):
     make_scheme([(f"{SOURCE}.on_time", 100, Mapping.SHARE, None, None)], start=dt.date(2026, 1, 1))
     make_scheme([(f"{SOURCE}.on_time", 100, Mapping.SHARE, None, None)], name="十二月起", start=dt.date(2026, 12, 1),
@@ -270,15 +280,28 @@ GRADES = {"grade_a": Decimal(92), "grade_b": Decimal(85), "grade_c": Decimal(75)
 def test_the_county_admin_changes_the_scheme_and_it_is_audited(county):
     scheme = evaluation.current_scheme()
     services.evaluation_scheme_update(actor=county.admin, scheme=scheme, name="2026年网格考核",
-                                      effective_from=dt.date(2026, 3, 15), weights=GOOD, grades=GRADES)
+                                      effective_from=dt.date(2020, 1, 15), weights=GOOD, grades=GRADES)
     scheme.refresh_from_db()
-    assert scheme.name == "2026年网格考核" and scheme.effective_from == dt.date(2026, 3, 1)
+    assert scheme.name == "2026年网格考核" and scheme.effective_from == dt.date(2020, 1, 1)
+    assert EvaluationScheme.objects.count() == 1  # the same start month: changed in place
     assert [(w.indicator_key, w.weight) for w in scheme.weights.all()] == [
         ("cases.on_time_rate", 40), ("cases.satisfaction_rate", 40), ("cases.median_close_hours", 20)]
     assert scheme.grade_a == 92
     entry = AuditEntry.objects.get(action="dashboard.scheme_update")
     assert entry.actor == county.admin
     assert entry.before["name"] == "网格考核（默认方案）" and entry.after["name"] == "2026年网格考核"
+
+
+def test_a_later_start_month_makes_a_new_scheme_and_earlier_months_keep_the_old(county):
+    old = evaluation.current_scheme()
+    new = services.evaluation_scheme_update(actor=county.admin, scheme=old, name="2027年方案",
+                                            effective_from=dt.date(2027, 1, 1), weights=GOOD, grades=GRADES)
+    assert new.pk != old.pk and evaluation.current_scheme() == new
+    assert evaluation.scheme_for(month_period(2026, 12)) == old
+    assert evaluation.scheme_for(month_period(2027, 1)) == new
+    assert old.weights.count() == 4
+    entry = AuditEntry.objects.get(action="dashboard.scheme_create")
+    assert entry.reason == "自 2027-01 起接替「网格考核（默认方案）」"
 
 
 def test_town_staff_may_read_the_scheme_but_not_change_it(county):
@@ -324,6 +347,7 @@ def test_the_admin_saves_the_scheme_through_the_page(county):
     assert scheme.name == "新方案" and scheme.effective_from == dt.date(2026, 12, 1)
     assert [(w.indicator_key, w.weight, w.mapping) for w in scheme.weights.all()] == [
         ("cases.on_time_rate", 60, "share"), ("cases.rework_rate", 40, "share_inverse")]
+    assert evaluation.scheme_for(NOV).name == "网格考核（默认方案）"  # November keeps the old scheme
 
 
 def test_the_scheme_form_shows_every_error_at_once_in_chinese(county):
