@@ -153,7 +153,9 @@ def indicators_table(unit: OrgUnit, period: Period, inds: list[registry.Indicato
     rows = []
     for ind in inds:
         a, b, c = now.get(ind.key), before.get(ind.key), year.get(ind.key)
-        rows.append([Cell(ind.label), _ind_cell(ind, a), _ind_cell(ind, b), _change(ind, a, b),
+        current = _ind_cell(ind, a)
+        current.href = ind.drill(unit, period) if ind.drill is not None and a is not None else ""
+        rows.append([Cell(ind.label), current, _ind_cell(ind, b), _change(ind, a, b),
                      _ind_cell(ind, c), _change(ind, a, c)])
     return Table("indicators", _("%(name)s %(month)s 指标") % {"name": unit.name, "month": month_label(period)},
                  headers, rows, _("环比对上月，同比对去年同月；份额的变化以百分点（pp）计。"))

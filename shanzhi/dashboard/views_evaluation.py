@@ -31,7 +31,7 @@ def default_month() -> Period:
     return evaluation.month_of(clock.today(), -1)
 
 
-def unit_and_month(request: HttpRequest, code: str, template: str) -> tuple[OrgUnit, Period] | HttpResponse:
+def unit_and_month(request: HttpRequest, code: str) -> tuple[OrgUnit, Period] | HttpResponse:
     """The unit (404 when out of scope or missing), then the month; a bad month or a unit below the grids
     answers 400 with a page saying why."""
     unit = org_selectors.orgunit_get_for(user=request.user, code=code, action="dashboard.view")
@@ -41,22 +41,23 @@ def unit_and_month(request: HttpRequest, code: str, template: str) -> tuple[OrgU
             raise DomainError(message, fields={"code": [message]})
         period = evaluation.parse_month("month", request.GET.get("month"), default=default_month().first)
     except DomainError as exc:
-        return bad_request(request, unit, exc, template)
+        return bad_request(request, unit, exc)
     return unit, period
 
 
-def bad_request(request: HttpRequest, unit: OrgUnit, exc: DomainError, template: str) -> HttpResponse:
+def bad_request(request: HttpRequest, unit: OrgUnit, exc: DomainError) -> HttpResponse:
+    """The 400 page: what was wrong, by field, and a month picker."""
     fields = {"month": _("月份"), "format": _("导出格式"), "table": _("表格"), "code": _("单位")}
     errors = [f"{fields.get(name, name)}：{m}" for name, ms in (exc.fields or {"": [str(exc)]}).items() for m in ms]
     return render(request, "dashboard/evaluation_error.html",
-                  {"unit": unit, "errors": errors, "back": template, "month": default_month()}, status=400)
+                  {"unit": unit, "errors": errors, "month": default_month()}, status=400)
 
 
 def shown_keys(user, unit: OrgUnit) -> set[str]:
     return {i.key for i in registry.visible(user, unit)}
 
 
-def export_or_none(request: HttpRequest, unit: OrgUnit, tables: dict, stem: str) -> HttpResponse | None:
+def export_or_none(request: HttpRequest, tables: dict, stem: str) -> HttpResponse | None:
     """The download asked for with ?format=xlsx|csv&table=<key>; None when no format was asked."""
     fmt = request.GET.get("format")
     if fmt is None:
@@ -73,7 +74,7 @@ def export_or_none(request: HttpRequest, unit: OrgUnit, tables: dict, stem: str)
 @staff_page(action="dashboard.view")
 def unit_evaluation(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's grids ranked for a month, the grade distribution and each grid's twelve-month trend."""
-    got = unit_and_month(request, code, "evaluation")
+    got = unit_and_month(request, code)
     if isinstance(got, HttpResponse):
         return got
     unit, period = got
@@ -89,10 +90,10 @@ def unit_evaluation(request: HttpRequest, code: str) -> HttpResponse:
 
         stem = f"{unit.name}-{report.month_label(period)}"
         try:
-            download = export_or_none(request, unit, {"ranking": ranking, "grades": grades,
+            download = export_or_none(request, {"ranking": ranking, "grades": grades,
                                                       "trend": lambda: trend_table()[0]}, stem)
         except DomainError as exc:
-            return bad_request(request, unit, exc, "evaluation")
+            return bad_request(request, unit, exc)
         if download is not None:
             return download
         trend, periods, totals = trend_table()

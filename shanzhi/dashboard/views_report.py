@@ -25,14 +25,14 @@ REPORT_FORMATS = ("docx", *exports.FORMATS)
 @staff_page(action="dashboard.view")
 def unit_report(request: HttpRequest, code: str) -> HttpResponse:
     """The monthly report of a unit the user may look at (others 404); ?format=docx for Word."""
-    got = unit_and_month(request, code, "report")
+    got = unit_and_month(request, code)
     if isinstance(got, HttpResponse):
         return got
     unit, period = got
     fmt = request.GET.get("format")
     if fmt is not None and fmt not in REPORT_FORMATS:
         message = _("导出格式只能是 docx、xlsx 或 csv")
-        return bad_request(request, unit, DomainError(message, fields={"format": [message]}), "report")
+        return bad_request(request, unit, DomainError(message, fields={"format": [message]}))
     with replica_reads() as status:
         inds = registry.visible(request.user, unit)
         children = list(OrgUnit.objects.filter(parent=unit, is_active=True).defer("boundary").order_by("code"))
@@ -50,7 +50,7 @@ def unit_report(request: HttpRequest, code: str) -> HttpResponse:
         key = request.GET.get("table") or "indicators"
         if key not in by_key:
             message = _("没有这张表：%(key)s") % {"key": parsing.document_text(key)[:40]}
-            return bad_request(request, unit, DomainError(message, fields={"table": [message]}), "report")
+            return bad_request(request, unit, DomainError(message, fields={"table": [message]}))
         return exports.table_response(by_key[key], fmt, f"{title}-{by_key[key].title}")
     crumbs = [(a, scopes.may(request.user, "dashboard.view", a)) for a in org_selectors.orgunit_ancestors(unit)]
     return render(request, "dashboard/report/unit.html", {

@@ -385,3 +385,24 @@ def test_residents_and_visitors_get_no_scheme(county):
     assert _client(county.resident_user).get(url).status_code == 404
     assert _client(county.resident_user).post(url, _form()).status_code == 404
     assert Client().post(url, _form()).status_code == 302
+
+
+def test_the_page_asks_as_many_queries_for_more_grids(county, source):
+    """Twelve months of every grid: the query count does not grow with the number of grids."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hand_scheme()
+    hand_values(source, county)
+    client = _client(county.admin)
+    url = reverse("evaluation:unit", args=[county.county.code])
+    client.get(url, {"month": "2026-11"})  # the session and the static manifest, once
+    with CaptureQueriesContext(connection) as before:
+        assert client.get(url, {"month": "2026-11"}).status_code == 200
+    for n in (3, 4, 5):
+        orgunit_create(actor=None, code=f"33042111220100{n}", name=f"新联村第{n}网格", level=Level.GRID,
+                       parent=county.village)
+    with CaptureQueriesContext(connection) as after:
+        resp = client.get(url, {"month": "2026-11"})
+    assert "新联村第5网格" in resp.content.decode()
+    assert len(after) == len(before)
