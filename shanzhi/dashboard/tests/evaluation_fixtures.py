@@ -48,6 +48,15 @@ class Values:
 
 
 @pytest.fixture
+def default_scheme(db):
+    """The default scheme the data migration installs (again, if a transactional test flushed it)."""
+    from shanzhi.dashboard import evaluation, evaluation_defaults
+
+    evaluation_defaults.install()
+    return evaluation.current_scheme()
+
+
+@pytest.fixture
 def source():
     """Register the test source for one test; the registry is restored afterwards."""
     snapshot = registry.clear_for_tests()

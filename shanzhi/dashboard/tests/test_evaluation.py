@@ -31,7 +31,8 @@ from shanzhi.org.models import Level
 from shanzhi.org.services import orgunit_create
 
 source = evaluation_fixtures.source  # the test indicator source (a fixture)
-pytestmark = pytest.mark.django_db
+default_scheme = evaluation_fixtures.default_scheme  # what the data migration installs
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_scheme")]
 NOV = month_period(*NOVEMBER)
 
 
