@@ -218,6 +218,7 @@ def test_the_page_ranks_the_grids_of_a_town(county, source):
     body = resp.content.decode()
     assert "新联村第一网格" in body and "新联村第二网格" in body
     assert "洋桥村第一网格" not in body  # the other town's grid
+    assert '<th scope="rowgroup" colspan="14">天凝镇 · 新联村</th>' in body  # the ranking grouped by village
     assert "78.0" in body and "97.1" in body
     # drawn on the server (x: 2 + month × 116/11, y: 2 + 24 × (1 − total/100)): October 50 to November 78
     assert '<polyline points="107.5,14.0 118.0,7.3">' in body
@@ -407,3 +408,16 @@ def test_the_page_asks_as_many_queries_for_more_grids(county, source):
         resp = client.get(url, {"month": "2026-11"})
     assert "新联村第5网格" in resp.content.decode()
     assert len(after) == len(before)
+
+
+def test_names_from_the_database_show_as_text(county, source):
+    from shanzhi.org.services import orgunit_rename
+
+    orgunit_rename(actor=None, unit=county.grid_a, name="<img src=x onerror=alert(1)>")
+    hand_scheme()
+    hand_values(source, county)
+    body = _page(county.admin, county.village).content.decode()
+    assert "<img src=x" not in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+    report = _client(county.admin).get(reverse("evaluation:report", args=[county.village.code]),
+                                       {"month": "2026-11"}).content.decode()
+    assert "<img src=x" not in report and "&lt;img src=x" in report
