@@ -70,6 +70,7 @@ def test_the_trend_lines_show_without_script(county, live_server, browser_page):
     page = browser_page
     staff_login(page, live_server.url, county.admin.username)
     page.goto(f"{live_server.url}/dashboard/evaluation/{county.village.code}/?month=2026-11")
-    assert page.locator("#table-ranking tbody tr").count() == 2
+    assert page.locator("#table-ranking tbody tr:not(.group)").count() == 2
+    assert page.locator("#table-ranking tr.group th").inner_text() == "天凝镇 · 新联村"
     box = page.locator("svg.sparkline").first.bounding_box()
     assert box is not None and box["width"] == 120 and box["height"] == 28
