@@ -37,6 +37,7 @@ def evaluation_scheme_gate(actor) -> None:
                    visible=scopes.may_somewhere(actor, "dashboard.view"))
 
 
+@transaction.atomic
 def evaluation_scheme_update(*, actor, scheme: EvaluationScheme | None, name: str, effective_from: dt.date,
                              weights: list[WeightSpec], grades: dict[str, Decimal]) -> EvaluationScheme:
     """Replace a scheme's name, start month, weights and grade thresholds; a new scheme when `scheme` is None
@@ -57,29 +58,28 @@ def evaluation_scheme_update(*, actor, scheme: EvaluationScheme | None, name: st
     if errors:
         first = next(iter(errors.values()))[0]
         raise DomainError(first, fields=errors)
-    with transaction.atomic():
-        reason = ""
-        if scheme is not None:
-            scheme = EvaluationScheme.objects.select_for_update().get(pk=scheme.pk)
-            if effective_from.replace(day=1) > scheme.effective_from:
-                # from a later month: a new scheme, and earlier months keep theirs
-                reason = _("自 %(month)s 起接替「%(name)s」") % {"month": effective_from.strftime("%Y-%m"),
-                                                            "name": scheme.name}
-                scheme = None
-        before = _snapshot(scheme)
-        scheme = scheme or EvaluationScheme()
-        scheme.name = name[:100]
-        scheme.effective_from = effective_from.replace(day=1)
-        scheme.grade_a, scheme.grade_b = grades["grade_a"], grades["grade_b"]
-        scheme.grade_c, scheme.grade_d = grades["grade_c"], grades["grade_d"]
-        scheme.active = True
-        scheme.save()
-        scheme.weights.all().delete()
-        EvaluationWeight.objects.bulk_create([
-            EvaluationWeight(scheme=scheme, indicator_key=w.key, weight=w.weight, mapping=w.mapping,
-                             target=w.target, limit=w.limit, position=i) for i, w in enumerate(weights)])
-        after = _snapshot(scheme)
-        old, new = diff(before, after)
-        audit_record(actor=actor, action="dashboard.scheme_update" if before else "dashboard.scheme_create",
-                     obj=scheme, before=old, after=new, reason=reason)
+    reason = ""
+    if scheme is not None:
+        scheme = EvaluationScheme.objects.select_for_update().get(pk=scheme.pk)
+        if effective_from.replace(day=1) > scheme.effective_from:
+            # from a later month: a new scheme, and earlier months keep theirs
+            reason = _("自 %(month)s 起接替「%(name)s」") % {"month": effective_from.strftime("%Y-%m"),
+                                                        "name": scheme.name}
+            scheme = None
+    before = _snapshot(scheme)
+    scheme = scheme or EvaluationScheme()
+    scheme.name = name[:100]
+    scheme.effective_from = effective_from.replace(day=1)
+    scheme.grade_a, scheme.grade_b = grades["grade_a"], grades["grade_b"]
+    scheme.grade_c, scheme.grade_d = grades["grade_c"], grades["grade_d"]
+    scheme.active = True
+    scheme.save()
+    scheme.weights.all().delete()
+    EvaluationWeight.objects.bulk_create([
+        EvaluationWeight(scheme=scheme, indicator_key=w.key, weight=w.weight, mapping=w.mapping,
+                         target=w.target, limit=w.limit, position=i) for i, w in enumerate(weights)])
+    after = _snapshot(scheme)
+    old, new = diff(before, after)
+    audit_record(actor=actor, action="dashboard.scheme_update" if before else "dashboard.scheme_create",
+                 obj=scheme, before=old, after=new, reason=reason)
     return scheme
