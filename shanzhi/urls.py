@@ -16,6 +16,7 @@ urlpatterns = [
     path("open311/", include("shanzhi.open311.urls")),
     path("campaigns/", include("shanzhi.campaigns.urls")),
     path("mediation/", include("shanzhi.mediation.urls")),
+    path("dashboard/", include("shanzhi.dashboard.urls_evaluation")),  # evaluation/…, report/… first
     path("dashboard/", include("shanzhi.dashboard.urls")),
     path("", include("shanzhi.org.urls")),
 ]
