@@ -12,11 +12,12 @@ import io
 import numbers
 import unicodedata
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from shanzhi.dashboard.tables import Cell, Table
+from shanzhi.lib import parsing
 from shanzhi.lib.errors import DomainError
 from shanzhi.lib.parsing import document_text
 
@@ -141,3 +142,17 @@ def table_response(table: Table, fmt: str, filename: str) -> HttpResponse:
     safe = document_text(filename).translate(_SHEET_BAD).replace("\n", " ").replace("\r", " ") or "table"
     response["Content-Disposition"] = content_disposition_header(True, f"{safe}.{fmt}")
     return response
+
+
+def export_or_none(request: HttpRequest, tables: dict, stem: str) -> HttpResponse | None:
+    """The download asked for with ?format=xlsx|csv&table=<key>; None when no format was asked."""
+    fmt = request.GET.get("format")
+    if fmt is None:
+        return None
+    fmt = check_format(fmt)
+    key = request.GET.get("table") or next(iter(tables))
+    if key not in tables:
+        message = _("没有这张表：%(key)s") % {"key": parsing.document_text(key)[:40]}
+        raise DomainError(message, fields={"table": [message]})
+    table = tables[key]() if callable(tables[key]) else tables[key]
+    return table_response(table, fmt, f"{stem}-{table.title}")

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from shanzhi.accounts import scopes
-from shanzhi.dashboard import live, registry
+from shanzhi.dashboard import exports, live, registry
 from shanzhi.dashboard.tables import Cell, Table
 from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError
@@ -261,6 +261,16 @@ def centre(request: HttpRequest, code: str) -> HttpResponse:
         tables["campaigns"] = _campaigns_table(live.active_campaigns(unit))
     if scopes.may(user, "org.view", unit):
         tables["staff_ratio"] = _ratio_table(*live.villages_by_ratio(unit))
+    if "format" in request.GET and not errors:
+        from shanzhi.dashboard.views_evaluation import bad_request
+
+        try:
+            download = exports.export_or_none(request, {k: t for k, t in tables.items() if t is not None},
+                                              f"{unit.name}-{_('指挥中心')}-{period.label()}")
+        except DomainError as exc:
+            return bad_request(request, unit, exc)
+        if download is not None:
+            return download
     ancestors = org_selectors.orgunit_ancestors(unit)
     map_key = request.GET.get("indicator", "")
     if map_key not in keys:
@@ -284,7 +294,9 @@ def centre(request: HttpRequest, code: str) -> HttpResponse:
         "replica_note": status.note,
         "tile_url": settings.SHANZHI.get("TILE_URL", ""),
         "tile_attribution": settings.SHANZHI.get("TILE_ATTRIBUTION", ""),
-        "exports": None,  # EXPORT: dashboard/exports.py sets the formats ("xlsx", "csv") it serves
+        "exports": exports.FORMATS,
+        # the evaluation scores grids: offered from a grid upward (its own page refuses a micro-grid)
+        "may_evaluate": unit.level not in ("compound", "microgrid"),
     }
     return render(request, "dashboard/centre.html", context, status=400 if errors else 200)
 

@@ -57,20 +57,6 @@ def shown_keys(user, unit: OrgUnit) -> set[str]:
     return {i.key for i in registry.visible(user, unit)}
 
 
-def export_or_none(request: HttpRequest, tables: dict, stem: str) -> HttpResponse | None:
-    """The download asked for with ?format=xlsx|csv&table=<key>; None when no format was asked."""
-    fmt = request.GET.get("format")
-    if fmt is None:
-        return None
-    fmt = exports.check_format(fmt)
-    key = request.GET.get("table") or next(iter(tables))
-    if key not in tables:
-        message = _("没有这张表：%(key)s") % {"key": parsing.document_text(key)[:40]}
-        raise DomainError(message, fields={"table": [message]})
-    table = tables[key]() if callable(tables[key]) else tables[key]
-    return exports.table_response(table, fmt, f"{stem}-{table.title}")
-
-
 @staff_page(action="dashboard.view")
 def unit_evaluation(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's grids ranked for a month, the grade distribution and each grid's twelve-month trend."""
@@ -90,7 +76,7 @@ def unit_evaluation(request: HttpRequest, code: str) -> HttpResponse:
 
         stem = f"{unit.name}-{report.month_label(period)}"
         try:
-            download = export_or_none(request, {"ranking": ranking, "grades": grades,
+            download = exports.export_or_none(request, {"ranking": ranking, "grades": grades,
                                                       "trend": lambda: trend_table()[0]}, stem)
         except DomainError as exc:
             return bad_request(request, unit, exc)

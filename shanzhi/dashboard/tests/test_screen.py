@@ -342,3 +342,32 @@ def test_only_the_indicators_and_sections_the_user_may_see_are_shown(client, cou
     assert _get(client, mediator, f"{_page(county.village.code)}map.json",
                 indicator="campaigns.visit_coverage").status_code == 400
     assert _get(client, mediator, _page(county.town.code)).status_code == 404
+
+
+def test_the_children_table_downloads_as_xlsx_and_csv_with_the_page_numbers(client, county):
+    import csv
+    import io
+
+    import openpyxl
+
+    client.force_login(county.admin)
+    url = f"/dashboard/{county.county.code}/?period=month&table=children"
+    xlsx = client.get(url + "&format=xlsx")
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    names = [row[0].value for row in sheet.iter_rows(min_row=2, max_row=3)]
+    assert sorted(names) == sorted([county.town.name, county.town2.name])
+    text = client.get(url + "&format=csv").content
+    assert text.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    assert {r[0] for r in rows[1:3]} == {county.town.name, county.town2.name}
+
+
+def test_an_export_of_another_town_is_404_and_a_bad_format_a_400_in_chinese(client, county):
+    client.force_login(county.town_staff)
+    assert client.get(f"/dashboard/{county.town2.code}/?table=children&format=xlsx").status_code == 404
+    bad = client.get(f"/dashboard/{county.town.code}/?table=children&format=pdf")
+    assert bad.status_code == 400
+    assert "导出格式只能是 xlsx 或 csv" in bad.content.decode()
+    missing = client.get(f"/dashboard/{county.town.code}/?table=nothing&format=csv")
+    assert missing.status_code == 400
