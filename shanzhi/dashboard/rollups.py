@@ -7,7 +7,7 @@ leaf's and every ancestor's day and month rows, so any unit's figure over any pe
 rows: month rows for whole months inside the period, day rows for the edge days.
 
 Counts and rates are exact. Durations go to log-scale buckets: bucket 0 holds durations under one
-second, bucket b >= 1 holds [R**(b-1), R**b) seconds with R = 1.1. A median is the geometric middle of
+second, bucket b >= 1 holds [R**(b-1), R**b) seconds with R = 1.1 (and -b the same durations negative). A median is the geometric middle of
 the bucket holding the middle duration (the mean of two such middles for an even count), so for
 durations of a second or more it is within sqrt(R) - 1 (4.9%) of the exact median.
 """
@@ -52,13 +52,19 @@ _LOCK_CLASS = 0x5A1D  # first int of the two-int advisory lock: roll-up keys (th
 # ---- buckets -------------------------------------------------------------------------------------
 
 def bucket_of(seconds: float) -> int:
-    """The bucket of a duration (the same rule as the SQL of `_Bucket`)."""
-    return 0 if seconds < 1 else math.floor(math.log(seconds) / LN_R) + 1
+    """The bucket of a duration (the same rule as the SQL of `_Bucket`); a negative duration (a dispute
+    registered after its case closed) goes to the mirrored bucket -b, so buckets sort as durations do."""
+    if abs(seconds) < 1:
+        return 0
+    b = math.floor(math.log(abs(seconds)) / LN_R) + 1
+    return b if seconds > 0 else -b
 
 
 def bucket_middle(bucket: int) -> float:
-    """The geometric middle of a bucket, in seconds (half a second for bucket 0)."""
-    return 0.5 if bucket <= 0 else R ** (bucket - 0.5)
+    """The geometric middle of a bucket, in seconds (0 for bucket 0, under a second either way)."""
+    if bucket == 0:
+        return 0.0
+    return math.copysign(R ** (abs(bucket) - 0.5), bucket)
 
 
 def median_seconds(hist: dict[int, int]) -> float | None:
@@ -96,8 +102,9 @@ class _Bucket(Func):
     """The log-scale bucket of a duration in seconds (see bucket_of)."""
 
     output_field = IntegerField()
-    template = (f"(CASE WHEN %(expressions)s < 1 THEN 0 "
-                f"ELSE CAST(FLOOR(LN(%(expressions)s) / {LN_R!r}) AS INTEGER) + 1 END)")
+    template = (f"(CASE WHEN %(expressions)s >= 1 THEN CAST(FLOOR(LN(%(expressions)s) / {LN_R!r}) AS INTEGER) + 1 "
+                f"WHEN %(expressions)s <= -1 THEN -1 - CAST(FLOOR(LN(-(%(expressions)s)) / {LN_R!r}) AS INTEGER) "
+                f"ELSE 0 END)")
 
 
 def _bucket(end: str, start: str, cond: Q) -> When_:
@@ -555,8 +562,8 @@ def _describe(vals: tuple[str, ...], row, nkey: int) -> str:
 
 # ---- read --------------------------------------------------------------------------------------------
 
-def period_q(period: Period) -> Q:
-    """The rows summing to `period`: month rows of whole months inside it, day rows of the edge days."""
+def period_parts(period: Period) -> tuple[list[dt.date], list[tuple[dt.date, dt.date]]]:
+    """The whole months inside the period (their first days) and the day ranges left at its edges."""
     first, last = period.first, period.last
     month = _month(first) if first.day == 1 else _next_month(first)
     months = []
@@ -564,13 +571,22 @@ def period_q(period: Period) -> Q:
         months.append(month)
         month = _next_month(month)
     if not months:
-        return Q(grain=Grain.DAY, day__gte=first, day__lte=last)
-    q = Q(grain=Grain.MONTH, day__in=months)
+        return [], [(first, last)]
+    ranges = []
     if first < months[0]:
-        q |= Q(grain=Grain.DAY, day__gte=first, day__lt=months[0])
+        ranges.append((first, months[0] - dt.timedelta(days=1)))
     after = _next_month(months[-1])
     if after <= last:
-        q |= Q(grain=Grain.DAY, day__gte=after, day__lte=last)
+        ranges.append((after, last))
+    return months, ranges
+
+
+def period_q(period: Period) -> Q:
+    """The rows summing to `period`: month rows of whole months inside it, day rows of the edge days."""
+    months, ranges = period_parts(period)
+    q = Q(grain=Grain.MONTH, day__in=months) if months else Q(pk__in=[])
+    for a, b in ranges:
+        q |= Q(grain=Grain.DAY, day__gte=a, day__lte=b)
     return q
 
 
@@ -724,15 +740,22 @@ def dispute_post_save(sender, instance, created=False, raw=False, update_fields=
     refresh_dispute_keys([k for k in (_dispute_key(old, old_unit), _dispute_key(new, new_unit)) if k])
 
 
+def dispute_pre_delete(sender, instance, **kwargs) -> None:
+    """Note the keys of the disputes repeating this one: deleting it clears their repeat_of by an
+    UPDATE that sends no signal (on_delete=SET_NULL)."""
+    instance._rollup_repeat_keys = [
+        (local_day(at), unit_id) for at, unit_id in
+        sender.objects.filter(repeat_of_id=instance.pk).values_list("registered_at", "first_centre__unit_id")]
+
+
 def dispute_post_delete(sender, instance, **kwargs) -> None:
     key = _dispute_key({"registered_at": instance.registered_at}, _centre_unit(instance.first_centre_id))
-    if key:
-        refresh_dispute_keys([key])
+    refresh_dispute_keys([*([key] if key else []), *instance.__dict__.pop("_rollup_repeat_keys", [])])
 
 
 def connect() -> None:
     """Connect the receivers (from DashboardConfig.ready())."""
-    from django.db.models.signals import post_delete, post_save, pre_save
+    from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
     from shanzhi.cases.models import Case
     from shanzhi.mediation.models import Dispute
@@ -741,5 +764,6 @@ def connect() -> None:
                                     (post_delete, case_post_delete, Case),
                                     (pre_save, dispute_pre_save, Dispute),
                                     (post_save, dispute_post_save, Dispute),
+                                    (pre_delete, dispute_pre_delete, Dispute),
                                     (post_delete, dispute_post_delete, Dispute)):
         signal.connect(receiver, sender=model, dispatch_uid=f"dashboard.rollups.{receiver.__name__}")
