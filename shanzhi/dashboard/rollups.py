@@ -289,15 +289,26 @@ def _diff(new: dict, old: dict) -> dict:
 
 
 def _old_rows(model, keys: list[Key], measures: Iterable[str] | None = None) -> dict[tuple, tuple[int, ...]]:
+    """The stored day figures of the keys' leaves for their own rows only: a unit's row covers its
+    subtree, so the leaf's own part is its row less its children's rows (a county or village may hold
+    cases itself). One query."""
     extra, vals = _SHAPES[model]
+    wanted = set(keys)
     q = Q()
     for day, unit_id in keys:
-        q |= Q(day=day, unit_id=unit_id)
+        q |= Q(day=day) & (Q(unit_id=unit_id) | Q(unit__parent_id=unit_id))
     qs = model.objects.filter(q, grain=Grain.DAY)
     if measures is not None:
         qs = qs.filter(measure__in=list(measures))
-    return {(r[0], r[1], *r[2:2 + len(extra)]): tuple(r[2 + len(extra):])
-            for r in qs.values_list("day", "unit_id", *extra, *vals)}
+    out: dict[tuple, list[int]] = {}
+    n = len(extra)
+    for day, unit_id, parent_id, *rest in qs.values_list("day", "unit_id", "unit__parent_id", *extra, *vals):
+        for leaf, sign in ((unit_id, 1), (parent_id, -1)):
+            if (day, leaf) in wanted:
+                acc = out.setdefault((day, leaf, *rest[:n]), [0] * len(vals))
+                for i, v in enumerate(rest[n:]):
+                    acc[i] += sign * v
+    return {k: tuple(v) for k, v in out.items() if any(v)}
 
 
 # ---- kept current ------------------------------------------------------------------------------------

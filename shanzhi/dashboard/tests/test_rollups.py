@@ -273,6 +273,23 @@ def test_changing_a_case_category_or_unit_moves_its_counts(world):
     assert (_reported(c.town, SEPTEMBER), _reported(c.town2, SEPTEMBER)) == (1, 0)
 
 
+def test_a_unit_holding_cases_itself_keeps_its_childrens_counts(world):
+    """The county holds triage cases itself and sums its towns': moving its own case into a micro-grid
+    on a day that micro-grid has a case too leaves the county's figure alone."""
+    c = world
+    cat_a, cat_b = c.extra["categories"][:2]
+    _case(unit=c.mg_c1, category=cat_a, reported_at=_at(10, 60))
+    triage = _case(unit=c.county, category=cat_b, reported_at=_at(10, 120))
+    assert (_reported(c.county, SEPTEMBER), _reported(c.town2, SEPTEMBER)) == (2, 1)
+    triage.unit = c.mg_c1
+    triage.save()
+    assert (_reported(c.county, SEPTEMBER), _reported(c.town2, SEPTEMBER)) == (2, 2)
+    triage.unit = c.county
+    triage.save()
+    assert (_reported(c.county, SEPTEMBER), _reported(c.town2, SEPTEMBER)) == (2, 1)
+    assert rollups.rollups_check() is None
+
+
 def test_a_case_reported_just_before_local_midnight_counts_on_that_local_day(world):
     c = world
     _case(unit=c.mg_a1, category=c.extra["categories"][0],
