@@ -25,7 +25,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case as When_, Count, DateField, F, FloatField, Func, IntegerField, Q, Sum, When
+from django.db.models import Case as CaseWhen
+from django.db.models import Count, DateField, F, FloatField, Func, IntegerField, Q, Sum, When
 from django.db.models.functions import TruncDate
 
 from shanzhi.dashboard.models import (
@@ -107,9 +108,9 @@ class _Bucket(Func):
                 f"ELSE 0 END)")
 
 
-def _bucket(end: str, start: str, cond: Q) -> When_:
+def _bucket(end: str, start: str, cond: Q) -> CaseWhen:
     """The bucket of end - start for rows meeting `cond`, else NULL."""
-    return When_(When(cond, then=_Bucket(_Seconds(F(end), F(start)))), default=None, output_field=IntegerField())
+    return CaseWhen(When(cond, then=_Bucket(_Seconds(F(end), F(start)))), default=None, output_field=IntegerField())
 
 
 # ---- local days ----------------------------------------------------------------------------------
