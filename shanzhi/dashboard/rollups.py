@@ -261,7 +261,9 @@ def _lock(kind: str, keys: list[Key]) -> None:
     with connection.cursor() as cur:
         for day, unit_id in keys:
             h = zlib.crc32(f"{kind}:{day.isoformat()}:{unit_id}".encode())
-            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, h - (1 << 32) if h >= 1 << 31 else h])
+            signed = h - (1 << 32) if h >= 1 << 31 else h
+            cur.execute("SELECT pg_advisory_xact_lock(CAST(%s AS integer), CAST(%s AS integer))",
+                        [_LOCK_CLASS, signed])
 
 
 def _spread(model, diffs: dict[tuple, tuple[int, ...]], chains: dict[int, list[int]]) -> dict:
@@ -509,6 +511,38 @@ def _roll_up_durations(cur, parts: set[str], since: dt.date | None) -> None:
         f"INSERT INTO {table} ({cols}) SELECT 'm', {month}, r.unit_id, r.measure, r.bucket, SUM(r.n) "
         f"FROM {table} r WHERE r.grain = 'd' AND r.measure IN ({marks}) {since_sql} "
         f"GROUP BY {month}, r.unit_id, r.measure, r.bucket", [*measures, *since_params])
+
+
+def rollups_move_subtree(*, unit_id: int, old_path: str, new_path: str) -> None:
+    """Move a unit's figures (its rows cover its subtree) from its old ancestors to its new ones, inside
+    the caller's transaction (org.services.orgunit_move, after the paths changed). One upsert and one
+    delete per table, whatever the number of rows."""
+    from shanzhi.org.models import OrgUnit
+
+    old, new = _prefixes(old_path)[1:], _prefixes(new_path)[1:]
+    ids = dict(OrgUnit.objects.filter(path__in={*old, *new}).values_list("path", "id"))
+    signs: dict[int, int] = defaultdict(int)
+    for path in old:
+        signs[ids[path]] -= 1
+    for path in new:
+        signs[ids[path]] += 1
+    pairs = [(uid, sign) for uid, sign in signs.items() if sign]
+    if not pairs:
+        return
+    values = ", ".join(["(%s, %s)"] * len(pairs))
+    flat = [x for pair in pairs for x in pair]
+    with connection.cursor() as cur:
+        for model, (extra, vals) in _SHAPES.items():
+            table = _table(model)
+            keys = ["grain", "day", "unit_id", *extra]
+            cols = ", ".join(_qn(c) for c in [*keys, *vals])
+            picked = ", ".join([*(f"r.{_qn(c)}" for c in ["grain", "day"]), "a.column1",
+                                *(f"r.{_qn(c)}" for c in extra), *(f"a.column2 * r.{_qn(v)}" for v in vals)])
+            sets = ", ".join(f"{_qn(v)} = {table}.{_qn(v)} + excluded.{_qn(v)}" for v in vals)
+            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {picked} FROM {table} r CROSS JOIN (VALUES {values}) a "
+                        f"WHERE r.unit_id = %s ON CONFLICT ({', '.join(_qn(c) for c in keys)}) DO UPDATE SET {sets}",
+                        [*flat, unit_id])
+            model.objects.filter(unit_id__in=[uid for uid, _ in pairs], **{f"{_FIRST[model]}__lte": 0}).delete()
 
 
 # ---- checked -----------------------------------------------------------------------------------------

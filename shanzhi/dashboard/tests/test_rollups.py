@@ -41,14 +41,12 @@ MEDIATION_KEYS = {"mediation.accepted": "accepted", "mediation.resolution_rate":
                   "mediation.first_time_rate": "first_time_rate", "mediation.on_time_rate": "on_time_rate",
                   "mediation.village_share": "village_share", "mediation.town_share": "town_share",
                   "mediation.repeats": "repeats"}
-PERIODS = [
+PERIODS = [  # a day each side of a month edge, a week across one, a whole month, a custom span of three
     Period("today", dt.date(2026, 9, 1), dt.date(2026, 9, 1)),
     Period("today", dt.date(2026, 8, 31), dt.date(2026, 8, 31)),
     Period("week", dt.date(2026, 9, 28), dt.date(2026, 10, 4)),
-    Period("month", dt.date(2026, 9, 1), dt.date(2026, 9, 30)),
     Period("month", dt.date(2026, 10, 1), dt.date(2026, 10, 31)),
     Period("custom", dt.date(2026, 8, 28), dt.date(2026, 11, 3)),
-    Period("quarter", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
 ]
 _numbers = itertools.count(1)
 
@@ -181,7 +179,7 @@ def _change(world, case: Case, change: str | None) -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(specs=st.lists(CASE_SPEC, max_size=24))
+@given(specs=st.lists(CASE_SPEC, max_size=20))
 def test_rollups_equal_the_raw_computation_on_random_cases(world, specs):
     c = world
     with transaction.atomic():
@@ -189,7 +187,7 @@ def test_rollups_equal_the_raw_computation_on_random_cases(world, specs):
         made = [_make(c, spec, disputes) for spec in specs]
         for case, spec in zip(made, specs, strict=True):
             _change(c, case, spec["change"])
-        _assert_equal_to_raw([c.county, c.town, c.town2, c.village, c.grid_a, c.grid_b, c.mg_a1], PERIODS)
+        _assert_equal_to_raw([c.county, c.town, c.town2, c.village, c.grid_a, c.mg_a1], PERIODS)
         transaction.set_rollback(True)
 
 
@@ -287,6 +285,19 @@ def test_a_unit_holding_cases_itself_keeps_its_childrens_counts(world):
     triage.unit = c.county
     triage.save()
     assert (_reported(c.county, SEPTEMBER), _reported(c.town2, SEPTEMBER)) == (2, 1)
+    assert rollups.rollups_check() is None
+
+
+def test_moving_a_grid_to_another_village_moves_its_figures(world):
+    from shanzhi.org.services import orgunit_move
+
+    c = world
+    _case(unit=c.mg_b1, category=c.extra["categories"][0], reported_at=_at(10, 60))
+    _case(unit=c.mg_a1, category=c.extra["categories"][0], reported_at=_at(11, 60))
+    assert (_reported(c.town, SEPTEMBER), _reported(c.town2, SEPTEMBER)) == (2, 0)
+    orgunit_move(actor=c.admin, unit=c.grid_b, new_parent=c.village2)
+    assert (_reported(c.town, SEPTEMBER), _reported(c.town2, SEPTEMBER), _reported(c.county, SEPTEMBER)) == (1, 1, 2)
+    assert _reported(c.village2, SEPTEMBER) == 1
     assert rollups.rollups_check() is None
 
 
