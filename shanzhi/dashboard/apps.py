@@ -5,3 +5,8 @@ class DashboardConfig(AppConfig):
     name = "shanzhi.dashboard"
     label = "dashboard"
     verbose_name = "指挥中心"
+
+    def ready(self) -> None:
+        from shanzhi.dashboard import rollups
+
+        rollups.connect()  # every Case and Dispute write keeps the roll-ups current

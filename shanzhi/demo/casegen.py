@@ -165,6 +165,9 @@ def generate_cases(*, per_day: float, days: int = 365, seed: int = 1, end: dt.da
             updated = CaseNumber.objects.filter(prefix=prefix, last__lt=last).update(last=last)
             if not updated and not CaseNumber.objects.filter(prefix=prefix).exists():
                 CaseNumber.objects.create(prefix=prefix, last=last)
+    from shanzhi.dashboard.rollups import rollups_rebuild
+
+    rollups_rebuild(since=start, parts=("cases",))  # bulk_create sends no signal: the roll-ups from scratch
     return total
 
 

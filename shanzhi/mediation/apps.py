@@ -11,3 +11,6 @@ class MediationConfig(AppConfig):
         from shanzhi.mediation.receivers import dispute_case_arrives
 
         case_event.connect(dispute_case_arrives, dispatch_uid="mediation.dispute_case_arrives")
+        from shanzhi.mediation import dashboard
+
+        dashboard.register_indicators()

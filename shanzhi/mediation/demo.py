@@ -574,6 +574,9 @@ def generate_disputes(*, per_day: float, days: int = 365, seed: int = 1, end: dt
             if not CaseNumber.objects.filter(prefix=prefix, last__lt=last).update(last=last) and \
                     not CaseNumber.objects.filter(prefix=prefix).exists():
                 CaseNumber.objects.create(prefix=prefix, last=last)
+    from shanzhi.dashboard.rollups import rollups_rebuild
+
+    rollups_rebuild(since=start)  # bulk writes send no signal; disputes bring their cases: both roll-ups
     return total
 
 

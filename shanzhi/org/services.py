@@ -291,6 +291,9 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, new_code: str | N
     counts = {f: getattr(unit_obj, f) for f in ROLLUP_FIELDS}
     _add_to_ancestors(old_path, counts, sign=-1, exclude_self=True)
     _add_to_ancestors(new_path, counts, sign=+1, exclude_self=True)
+    from shanzhi.dashboard.rollups import rollups_move_subtree  # the indicators' roll-ups move likewise
+
+    rollups_move_subtree(unit_id=unit.pk, old_path=old_path, new_path=new_path)
     unit.refresh_from_db()
     audit_record(actor=actor, action="org.unit.move", obj=unit, unit_path=unit.path, before=before,
                  after=_snapshot(unit))

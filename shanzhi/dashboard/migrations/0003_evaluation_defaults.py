@@ -10,5 +10,5 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dashboard", "0001_evaluation")]
+    dependencies = [("dashboard", "0002_evaluation")]
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
