@@ -169,7 +169,7 @@ def case_list_page(*, user, where: Q | None = None, narrow: list[Q] | None = Non
     if plan in ("union", "narrow"):
         if plan == "union":
             parts = [Case.objects.filter(b).filter(where).order_by().values_list("id", "reported_at")
-                     for b in vis.branches]
+                     for b in (vis.branches if not vis.everything else [Q()])]
             rows = list(parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
         else:
             source = Case.objects.filter(chosen).order_by().values("id")

@@ -11,20 +11,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from django.utils.formats import number_format
-
-from shanzhi.lib import parsing
-
 DEFAULT_CAP = 10_000
 MAX_PAGE = 2_000  # deeper than this, narrow the list with filters or dates (a page there walks 100,000 rows)
 
 
 def page_number(value, *, max_page: int = MAX_PAGE) -> int:
-    """The page asked for: a number from 1 to max_page; anything else is page 1 (or max_page if larger)."""
-    number = parsing.id_or_none(value)
-    if number is None:
-        return 1
-    return min(number, max_page)
+    """The page asked for: a number from 1 to max_page; a larger number is max_page, anything else page 1."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit():
+        return max(1, min(int(text[:12]) if len(text) <= 12 else max_page, max_page))
+    return 1
 
 
 @dataclass
@@ -48,12 +44,12 @@ class CappedPaginator:
     @property
     def count_label(self) -> str:
         """"1,234" or "10,000+"."""
-        shown = number_format(self.count if self.exact else self.cap, force_grouping=True)
+        shown = f"{self.count if self.exact else self.cap:,}"
         return f"{shown}+" if self.capped else shown
 
     @property
     def num_pages_label(self) -> str:
-        return f"{number_format(self.num_pages, force_grouping=True)}+" if self.capped else str(self.num_pages)
+        return f"{self.num_pages:,}+" if self.capped else f"{self.num_pages:,}"
 
 
 @dataclass
