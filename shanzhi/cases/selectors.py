@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import reduce
 
@@ -164,9 +165,10 @@ def case_list_page(*, user, where: Q | None = None, narrow: list[Q] | None = Non
     the count exact up to `cap` (union and narrow: always exact). `narrow` lists filters implied by
     `where` that may name a small set; `plan` forces 'union', 'narrow' (the first of `narrow`) or 'walk'.
 
-    Cost: at most four queries, whatever the number of cases: the root units (covers_all), the plan's
-    probe, the page's ids with the count, the page's rows with `related`. Rows read: at most GATHER_MAX
-    per branch for union and narrow; for walk, the walk index down to max(cap + 1, the page's end).
+    Cost: a fixed number of queries, whatever the number of cases: the gate's (posts, root units, unit
+    ids in scope, department posts), the plan's probe, the page's ids with the count (on PostgreSQL in a
+    transaction with a planner setting), the page's rows with `related`. Rows read: at most GATHER_MAX per
+    branch for union and narrow; for walk, the walk index down to max(cap + 1, the page's end).
     """
     where = where or Q()
     vis = visibility_for(user)
@@ -196,8 +198,10 @@ def case_list_page(*, user, where: Q | None = None, narrow: list[Q] | None = Non
         ids_qs = (Case.objects.filter(where).filter(_visible_q(vis)).order_by("-reported_at", "-id")
                   .values_list("id", flat=True))[:max(cap + 1, start + per_page + 1)]
         sql, params = _walked(ids_qs)
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
+        postgres = connection.vendor == "postgresql"
+        # (SQLite: no transaction, which would take the write lock: this project begins them IMMEDIATE.)
+        with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+            if postgres:
                 # Sorting a filter's matches looks cheaper to the planner than walking when it expects
                 # few, but the count needs cap + 1 of them; the walk reads the index only and stops there.
                 cursor.execute("SET LOCAL enable_sort = off")
