@@ -46,12 +46,18 @@ def measure_one(args: argparse.Namespace) -> dict:
     from bench_cases import prepare
 
     prepare(argparse.Namespace(data_dir=args.data_dir, scale=args.scale, cases=args.cases))
+    # Pages name their static files through the manifest `shanzhi serve` makes at start.
+    subprocess.run([sys.executable, "-m", "shanzhi", "collectstatic", "--noinput", "-v0"], check=True, cwd=ROOT)
     from _common import measure
     from django.db import connection
     from django.test import Client
 
     from shanzhi.accounts.models import User
     from shanzhi.cases.models import Case
+
+    if connection.vendor == "postgresql":  # what autovacuum does after a bulk load: statistics, visibility map
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE cases_case")
 
     def get(client: Client, url: str):
         def call():
@@ -78,12 +84,42 @@ def measure_one(args: argparse.Namespace) -> dict:
          get(admin, f"/cases/all/?status=closed&category=garbage&page={deep}")),
         ("grid worker's case list, page 1", "worker_a", get(worker, "/cases/all/")),
     ]
+    from django.db.models import Q
+
+    from shanzhi.cases import selectors
+    from shanzhi.cases.models import Category
+
+    def selector(username: str, number: int = 1, **filters):
+        """The list's selector alone, without the page around it (dispatch targets, template)."""
+        user = User.objects.get(username=username)
+        where, narrow = Q(), []
+        if "status" in filters:
+            where &= Q(status=filters["status"])
+            narrow.append(Q(status=filters["status"]))
+        if "category" in filters:
+            codes = Category.objects.filter(Q(code=filters["category"]) | Q(parent__code=filters["category"]))
+            where &= Q(category_id__in=codes.values("id"))
+            narrow.append(Q(category_id__in=codes.values("id")))
+
+        def call():
+            fresh = User.objects.get(pk=user.pk)  # the gate's cache is per request
+            return selectors.case_list_page(user=fresh, where=where, narrow=narrow, number=number,
+                                            related=("category", "unit", "handling_unit", "assignee", "department"))
+        return call
+
+    rows += [
+        ("selector only: town, page 1", "town", selector("town")),
+        (f"selector only: town, page {deep}", "town", selector("town", deep)),
+        ("selector only: county, status + category", "admin", selector("admin", status="closed", category="garbage")),
+        ("selector only: grid worker, page 1", "worker_a", selector("worker_a")),
+    ]
     results = []
     for label, who, fn in rows:
         median, queries = measure(fn, args.n)
         results.append({"label": label, "who": who, "queries": queries, "ms": median})
         print(f"  [{connection.vendor}] {label:<52} {queries:>3} q {median:9.1f} ms", file=sys.stderr)
-    return {"vendor": connection.vendor, "cases": Case.objects.count(), "rows": results}
+    return {"vendor": connection.vendor, "cases": Case.objects.count(), "rows": results,
+            "load": os.getloadavg()[0]}
 
 
 def run_child(args: argparse.Namespace, db: str) -> dict:
@@ -113,7 +149,8 @@ def main() -> None:
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     runs = [run_child(args, db) for db in dbs]
     print(f"\nThe daily pages at scale: median of {args.n} requests (Django test Client), queries per request; "
-          f"× login page = median / the login page's median in the same run.\n")
+          f"× login page = median / the login page's median in the same run; load average at the end: "
+          + ", ".join(f"{r['vendor']} {r['load']:.1f}" for r in runs) + ".\n")
     heads = " | ".join(f"{r['vendor']} ({r['cases']:,} cases): queries | ms | × login" for r in runs)
     print(f"| page | user | {heads} |")
     print("|---|---|" + "---:|---:|---:|" * len(runs))
