@@ -268,7 +268,8 @@ def queue_for(*, user, status: str = "", overdue: bool = False, category: str = 
     assignment and department posts are branches of both), so the queue needs no visibility filter: it
     is the union of its own branches, each read through its (assignee | handling_unit | department,
     status...) index restricted to the open statuses; a handler of the whole county reads the open
-    statuses instead. Cost: one query when evaluated (two for covers_all's root units, once).
+    statuses instead. Cost: one query when evaluated, after the root units (covers_all) and the unit ids
+    of a small scope.
     """
     from shanzhi.lib import clock
 
@@ -282,8 +283,9 @@ def queue_for(*, user, status: str = "", overdue: bool = False, category: str = 
     else:
         branches = [Q(assignee_id=user.pk)]
         if scopes.paths_for(user, "cases.handle"):
-            branches.append(Q(handling_unit_id__in=OrgUnit.objects.filter(
-                scopes.scope_q(user, "cases.handle")).values("id")))
+            in_scope = OrgUnit.objects.filter(scopes.scope_q(user, "cases.handle")).values("id")
+            ids = list(in_scope[:SMALL_SCOPE + 1].values_list("id", flat=True))  # as in visibility_for
+            branches.append(Q(handling_unit_id__in=ids if len(ids) <= SMALL_SCOPE else in_scope))
         for dept_id, path in scopes.department_grants(user):
             branches.append(Q(department_id=dept_id,
                               unit_id__in=OrgUnit.objects.filter(path__startswith=path).values("id")))
