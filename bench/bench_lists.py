@@ -45,9 +45,7 @@ def measure_one(args: argparse.Namespace) -> dict:
     """Measure every page on the database this process is bound to; rows as a dict for the parent."""
     from bench_cases import prepare
 
-    prepare(argparse.Namespace(data_dir=args.data_dir, scale=args.scale, cases=args.cases))
-    # Pages name their static files through the manifest `shanzhi serve` makes at start.
-    subprocess.run([sys.executable, "-m", "shanzhi", "collectstatic", "--noinput", "-v0"], check=True, cwd=ROOT)
+    prepare(argparse.Namespace(data_dir=args.data_dir, scale=args.scale, cases=args.cases))  # + collectstatic
     from _common import measure
     from django.db import connection
     from django.test import Client
