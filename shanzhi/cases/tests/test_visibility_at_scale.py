@@ -279,3 +279,18 @@ def test_past_ten_thousand_the_list_says_10000_plus_and_still_pages(county, clie
     assert len(listed(deep)) == 1 and "第 202 / 200+ 页" in deep and "page=201" in deep and "page=203" not in deep
     worker_b = as_user(client, county.worker_b).get(reverse("cases:all")).content.decode()
     assert listed(worker_b) == []  # grid B sees none of grid A's ten thousand
+
+
+def test_a_scope_of_many_units_lists_and_queues_the_same_cases(varied, county, monkeypatch):
+    # A town at full scale has ~1,500 units: its scope stays a subquery and its list is walked unprobed.
+    # Here every scope counts as large.
+    monkeypatch.setattr(selectors, "SMALL_SCOPE", 1)
+    assert selectors.visibility_for(fresh(varied["town"])).large
+    for name, user in varied.items():
+        expected = list(reference_visible(fresh(user)).order_by("-reported_at", "-id").values_list("id", flat=True))
+        assert all_pages(user) == expected, name
+        assert all_pages(user, where=Q(status=Status.HANDLING), narrow=[Q(status=Status.HANDLING)]) == [
+            i for i in expected if Case.objects.get(pk=i).status == Status.HANDLING], name
+        for kw in (dict(), dict(overdue=True, now=NOW), dict(unit=county.grid_a)):
+            assert (list(selectors.queue_for(user=fresh(user), **kw).values_list("id", flat=True))
+                    == list(reference_queue(fresh(user), **kw).values_list("id", flat=True))), (name, kw)
