@@ -175,6 +175,7 @@ def _list_filters(user, form: ListFilterForm, now: dt.datetime) -> tuple[Q | Non
     if unit is not None:
         under = OrgUnit.objects.filter(scopes.subtree_q(unit)).values("id")
         where &= Q(unit_id__in=under) | Q(handling_unit_id__in=under)
+        narrow.append(Q(unit_id__in=under) | Q(handling_unit_id__in=under))
     if f.get("supervision") == "any":
         where &= ~Q(supervision="")
     elif f.get("supervision"):

@@ -161,7 +161,7 @@ def test_the_filters_keep_the_same_set_for_every_persona(varied, county, plan):
         (Q(status=Status.CLOSED), [Q(status=Status.CLOSED)]),
         (Q(status__in=OPEN_STATUSES, deadline_at__lt=NOW), [Q(status__in=OPEN_STATUSES, deadline_at__lt=NOW)]),
         (Q(category_id__in=garbage) & Q(status=Status.REPORTED), [Q(category_id__in=garbage)]),
-        (Q(unit_id__in=under) | Q(handling_unit_id__in=under), []),
+        (Q(unit_id__in=under) | Q(handling_unit_id__in=under), [Q(unit_id__in=under) | Q(handling_unit_id__in=under)]),
         (Q(reported_at__gte=NOW - dt.timedelta(days=29)), []),
     ]
     for where, narrow in filters:
