@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +33,9 @@ def parse_args() -> argparse.Namespace:
 
 def prepare(args: argparse.Namespace) -> None:
     open_demo(args.data_dir, args.scale)
+    # Pages name their static files through the manifest `shanzhi serve` makes at start.
+    subprocess.run([sys.executable, "-m", "shanzhi", "collectstatic", "--noinput", "-v0"], check=True,
+                   cwd=Path(__file__).resolve().parent.parent)
     from shanzhi.cases.models import Case
     from shanzhi.demo.casegen import generate_cases
 

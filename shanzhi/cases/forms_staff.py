@@ -64,6 +64,7 @@ class ListFilterForm(QueueFilterForm):
     supervision = forms.ChoiceField(label=_("督办"), required=False)
     extension = forms.BooleanField(label=_("待批延期"), required=False)
     open = forms.BooleanField(label=_("只看未结"), required=False)
+    closed = forms.BooleanField(label=_("只看已结"), required=False)
     since = parsing.FormDateField(label=_("上报起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = parsing.FormDateField(label=_("上报止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -85,6 +85,7 @@ class Status(models.TextChoices):
     DUPLICATE = "duplicate", "重复"
 
 
+CLOSED_STATUSES = (Status.CLOSED, Status.RATED)
 OPEN_STATUSES = (Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.HANDLING, Status.HANDLED,
                  Status.VERIFIED)
 
@@ -171,6 +172,14 @@ class Case(models.Model):
             models.Index(fields=["assignee", "status", "deadline_at"]),
             models.Index(fields=["status", "deadline_at"]),
             models.Index(fields=["category", "reported_at"]),
+            # The case lists walk this newest first; it holds what visibility and the common filters test,
+            # so a page reads the index only (cases.selectors.case_list_page).
+            models.Index(fields=["reported_at", "id", "status", "category", "unit", "handling_unit"],
+                         name="case_list_walk"),
+            # Cases a user reported: most cases have no reporting user, so an index of all rows looks
+            # useless to a planner with statistics (one NULL key); this one holds only the set ones.
+            models.Index(fields=["reporter", "reported_at"], condition=models.Q(reporter__isnull=False),
+                         name="case_reporter_set"),
         ]
 
     def __str__(self) -> str:

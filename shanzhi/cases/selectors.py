@@ -3,23 +3,76 @@
 from __future__ import annotations
 
 import operator
+from contextlib import nullcontext
+from dataclasses import dataclass
 from functools import reduce
 
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from shanzhi.accounts import scopes
 from shanzhi.cases.models import OPEN_STATUSES, Case, Status
-from shanzhi.lib import parsing
+from shanzhi.lib import paging, parsing
 from shanzhi.lib.errors import NotFound
 from shanzhi.org.models import Department, Level, OrgUnit, Post
+
+SMALL_SCOPE = 300  # units; a village holds ~80, a town ~1,500
+
+
+@dataclass
+class Visibility:
+    """What a user may see, as branches each answerable from one index: `everything` (superusers and posts
+    on the root units), else the union of `subtree` (placed or handled at a unit in their cases.view
+    scope) and `personal` (reported by, assigned to, followed by them; their department's cases under each
+    department post's unit)."""
+
+    everything: bool
+    subtree: list[Q]
+    personal: list[Q]
+    large: bool = False  # more than SMALL_SCOPE units in scope: a town or more, listed by walking
+
+    @property
+    def branches(self) -> list[Q]:
+        return self.subtree + self.personal
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and not self.branches
+
+
+def visibility_for(user) -> Visibility:
+    """The branches of what `user` may see (the same set as `case_list_for`). Queries: the cached posts and
+    department grants, `covers_all`'s root units, and the ids of the units in scope."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Visibility(False, [], [])
+    personal = [Q(reporter_id=user.pk), Q(assignee_id=user.pk),
+                Q(id__in=Case.followers.through.objects.filter(user_id=user.pk).values("case_id"))]
+    subtree: list[Q] = []
+    large = False
+    if scopes.is_staff_user(user):
+        if scopes.paths_for(user, "cases.view"):
+            if scopes.covers_all(user, "cases.view"):
+                return Visibility(True, [], [])
+            in_scope = OrgUnit.objects.filter(scopes.scope_q(user, "cases.view")).values("id")
+            ids = list(in_scope[:SMALL_SCOPE + 1].values_list("id", flat=True))
+            # A small scope (a grid, a village) as the ids themselves: planners then estimate each branch from
+            # its own index statistics. A large one (a town) stays a subquery, cheap to plan, walked anyway.
+            units = ids if len(ids) <= SMALL_SCOPE else in_scope
+            subtree = [Q(unit_id__in=units), Q(handling_unit_id__in=units)]
+            large = len(ids) > SMALL_SCOPE
+        for dept_id, path in scopes.department_grants(user):
+            personal.append(Q(department_id=dept_id,
+                              unit_id__in=OrgUnit.objects.filter(path__startswith=path).values("id")))
+    return Visibility(False, subtree, personal, large)
 
 
 def case_list_for(*, user) -> QuerySet[Case]:
     """Cases a user may see: staff by place or handling unit in scope, by assignment or department;
     residents their own and those they follow. Cost: one query.
 
-    The units in scope are a subquery on the indexed path, matched against the two indexed foreign keys,
-    so the database can answer each branch of the OR from an index instead of joining the tree twice.
+    One OR of the branches (`visibility_branches`): the form for testing one case or a few (get, exists,
+    a join from disputes), where each branch is a probe into a small materialised set. To list a large
+    scope page by page use `case_list_page`, which enumerates or walks by index instead.
     """
     if user is None or not getattr(user, "is_authenticated", False):
         return Case.objects.none()
@@ -35,6 +88,136 @@ def case_list_for(*, user) -> QuerySet[Case]:
         if scopes.department_grants(user):
             q |= scopes.department_q(user, "department", "unit")
     return Case.objects.filter(q)
+
+
+# ---- long lists at a million cases ---------------------------------------------------------------
+#
+# A list page never counts or sorts more than it must. The plan depends on the size of what the user
+# sees, probed first through each branch's own index (each count stops at GATHER_MAX + 1):
+#   union  - the visible branches hold at most GATHER_MAX cases together (a grid worker, a village, a
+#            resident): each branch is read through its own index, the union's (id, reported_at) sorted
+#            here; the count is exact.
+#   narrow - a filter names at most GATHER_MAX cases (an open status, a rare category): those are read
+#            through that filter's index, tested for visibility, and sorted here; the count is exact.
+#   walk   - a town or the county: the rows are walked newest first along CASE_WALK_INDEX, which holds
+#            every column visibility and the common filters test, so the walk reads the index only and
+#            stops after max(cap + 1, the page's end) rows; one walk gives the page and the capped count.
+
+GATHER_MAX = 20_000
+CASE_WALK_INDEX = "case_list_walk"
+
+
+def _capped_counts(querysets: list[QuerySet], cap: int) -> list[int]:
+    """min(rows, cap) of each queryset, all in one query; each count stops after `cap` rows."""
+    parts, params = [], []
+    for i, qs in enumerate(querysets):
+        sql, p = qs.order_by().values("id")[:cap].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) capped_{i})")
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(n) for n in cursor.fetchone()]
+
+
+def _walked(qs: QuerySet) -> tuple[str, list]:
+    """SQL of `qs` walking CASE_WALK_INDEX. SQLite is told to (without statistics it would read a whole
+    status through the status index and sort it); PostgreSQL chooses the walk from its statistics."""
+    sql, params = qs.query.sql_with_params()
+    if connection.vendor == "sqlite":
+        table = f"FROM {connection.ops.quote_name(Case._meta.db_table)} "
+        # The first FROM is the outer query's: subqueries come later, in the WHERE clause.
+        sql = sql.replace(table, f"{table}INDEXED BY {connection.ops.quote_name(CASE_WALK_INDEX)} ", 1)
+    return sql, list(params)
+
+
+def list_plan(vis: Visibility, narrow: list[Q]) -> tuple[str, Q | None]:
+    """('union', None), ('narrow', the smallest small filter) or ('walk', None); see above. A scope
+    of more than SMALL_SCOPE units (a town, the county) is not probed for union: at scale it holds more
+    than GATHER_MAX cases, and with few cases a walk is short anyway. One query (none with nothing to probe)."""
+    branches = [] if vis.everything or vis.large else vis.branches
+    probes = [Case.objects.filter(b) for b in branches] + [Case.objects.filter(n) for n in narrow]
+    if not probes:
+        return "walk", None
+    sizes = _capped_counts(probes, GATHER_MAX + 1)
+    n = len(branches)
+    if branches and sum(sizes[:n]) <= GATHER_MAX:
+        return "union", None
+    small = [(size, i) for i, size in enumerate(sizes[n:]) if size <= GATHER_MAX]
+    if small:
+        return "narrow", narrow[min(small)[1]]
+    return "walk", None
+
+
+def _visible_q(vis: Visibility) -> Q:
+    """Visibility as one filter for a walk: the subtree branches test columns of the walk index; the
+    personal ones (a few cases each) are one id set."""
+    if vis.everything:
+        return Q()
+    personal = [Case.objects.filter(b).order_by().values("id") for b in vis.personal]
+    seen = vis.subtree + ([Q(id__in=personal[0].union(*personal[1:]))] if personal else [])
+    return reduce(operator.or_, seen)
+
+
+def case_list_page(*, user, where: Q | None = None, narrow: list[Q] | None = None, number: int = 1,
+                   per_page: int = 50, cap: int = paging.DEFAULT_CAP, related: tuple[str, ...] = (),
+                   plan: str = "") -> paging.CappedPage:
+    """One page of the cases `user` may see that match `where`, newest first (-reported_at, -id), with
+    the count exact up to `cap` (union and narrow: always exact). `narrow` lists filters implied by
+    `where` that may name a small set; `plan` forces 'union', 'narrow' (the first of `narrow`) or 'walk'.
+
+    Cost: a fixed number of queries, whatever the number of cases: the gate's (posts, root units, unit
+    ids in scope, department posts), the plan's probe, the page's ids with the count (on PostgreSQL in a
+    transaction with a planner setting), the page's rows with `related`. Rows read: at most GATHER_MAX per
+    branch for union and narrow; for walk, the walk index down to max(cap + 1, the page's end).
+    """
+    where = where or Q()
+    vis = visibility_for(user)
+    if vis.nothing:
+        return paging.CappedPage([], 1, paging.CappedPaginator(0, per_page, cap))
+    chosen = None
+    if not plan:
+        plan, chosen = list_plan(vis, narrow or [])
+    elif plan == "narrow":
+        chosen = (narrow or [Q()])[0]
+    if plan in ("union", "narrow"):
+        if plan == "union":
+            parts = [Case.objects.filter(b).filter(where).order_by().values_list("id", "reported_at")
+                     for b in (vis.branches if not vis.everything else [Q()])]
+            rows = list(parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
+        else:
+            source = Case.objects.filter(chosen).order_by().values("id")
+            rows = list(Case.objects.filter(id__in=source).filter(where).filter(_visible_q(vis))
+                        .order_by().values_list("id", "reported_at"))
+        rows.sort(key=lambda r: (r[1], r[0]), reverse=True)
+        count, exact = len(rows), True
+        number = paging.clamp(number, count, per_page, cap, exact=True)
+        start = (number - 1) * per_page
+        ids = [r[0] for r in rows[start:start + per_page + 1]]
+    else:
+        start = (number - 1) * per_page
+        ids_qs = (Case.objects.filter(where).filter(_visible_q(vis)).order_by("-reported_at", "-id")
+                  .values_list("id", flat=True))[:max(cap + 1, start + per_page + 1)]
+        sql, params = _walked(ids_qs)
+        postgres = connection.vendor == "postgresql"
+        # (SQLite: no transaction, which would take the write lock: this project begins them IMMEDIATE.)
+        with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+            if postgres:
+                # Sorting a filter's matches looks cheaper to the planner than walking when it expects
+                # few, but the count needs cap + 1 of them; the walk reads the index only and stops there.
+                cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute(sql, params)
+            walked = [r[0] for r in cursor.fetchall()]
+        count, exact = len(walked), len(walked) <= cap
+        if exact and start >= count:  # past the end: the last page, as Paginator.get_page does
+            number = paging.clamp(number, count, per_page, cap, exact=True)
+            start = (number - 1) * per_page
+        ids = walked[start:start + per_page + 1]
+        if not exact:
+            count = max(cap + 1, start + len(ids))
+    more, ids = len(ids) > per_page, ids[:per_page]
+    by_id = Case.objects.select_related(*related).in_bulk(ids) if ids else {}
+    return paging.CappedPage([by_id[i] for i in ids if i in by_id], number,
+                             paging.CappedPaginator(count, per_page, cap, exact=exact), more=more)
 
 
 def case_get_for(*, user, number_or_id) -> Case:
@@ -79,16 +262,35 @@ def dispatch_units_for(*, user, units: list[OrgUnit]) -> QuerySet[OrgUnit]:
 
 
 def queue_for(*, user, status: str = "", overdue: bool = False, category: str = "", unit=None, now=None):
-    """A handler's queue: open cases they may act on, soonest deadline first."""
+    """A handler's queue: open cases they may act on, soonest deadline first.
+
+    What a user may act on is inside what they may see (every cases.handle role also has cases.view, and
+    assignment and department posts are branches of both), so the queue needs no visibility filter: it
+    is the union of its own branches, each read through its (assignee | handling_unit | department,
+    status...) index restricted to the open statuses; a handler of the whole county reads the open
+    statuses instead. Cost: one query when evaluated, after the root units (covers_all) and the unit ids
+    of a small scope.
+    """
     from shanzhi.lib import clock
 
-    qs = case_list_for(user=user).filter(status__in=OPEN_STATUSES)
-    mine = Q(assignee_id=user.pk) | scopes.scope_q(user, "cases.handle", "handling_unit")
-    if scopes.department_grants(user):
-        mine |= scopes.department_q(user, "department", "unit")
-    qs = qs.filter(mine)
-    if status:
-        qs = qs.filter(status=status)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    opened = Q(status=status) if status else Q(status__in=OPEN_STATUSES)
+    if status and status not in OPEN_STATUSES:
+        return Case.objects.none()
+    if scopes.paths_for(user, "cases.handle") and scopes.covers_all(user, "cases.handle"):
+        qs = Case.objects.filter(opened)
+    else:
+        branches = [Q(assignee_id=user.pk)]
+        if scopes.paths_for(user, "cases.handle"):
+            in_scope = OrgUnit.objects.filter(scopes.scope_q(user, "cases.handle")).values("id")
+            ids = list(in_scope[:SMALL_SCOPE + 1].values_list("id", flat=True))  # as in visibility_for
+            branches.append(Q(handling_unit_id__in=ids if len(ids) <= SMALL_SCOPE else in_scope))
+        for dept_id, path in scopes.department_grants(user):
+            branches.append(Q(department_id=dept_id,
+                              unit_id__in=OrgUnit.objects.filter(path__startswith=path).values("id")))
+        parts = [Case.objects.filter(b, opened).order_by().values("id") for b in branches]
+        qs = Case.objects.filter(id__in=parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0])
     if overdue:
         qs = qs.filter(deadline_at__lt=now or clock.now())
     if category:

@@ -371,3 +371,17 @@ def test_an_export_of_another_town_is_404_and_a_bad_format_a_400_in_chinese(clie
     assert "导出格式只能是 xlsx 或 csv" in bad.content.decode()
     missing = client.get(f"/dashboard/{county.town.code}/?table=nothing&format=csv")
     assert missing.status_code == 400
+
+
+def test_the_closure_rate_drills_to_every_closed_case_rated_or_not(client, county, cases):
+    from shanzhi.cases.models import Case, Status
+
+    Case.objects.filter(pk=cases[0].pk).update(status=Status.CLOSED)
+    Case.objects.filter(pk=cases[1].pk).update(status=Status.RATED)
+    with clock.frozen(T0):
+        ind = registry.get("cases.closure_rate")
+        url = ind.drill(county.town, period_for("month", clock.today()))
+        page = _get(client, county.admin, url).content.decode()
+    assert cases[0].number in page and cases[1].number in page
+    assert cases[2].number not in page  # open
+    assert cases[3].number not in page  # the other town
