@@ -210,7 +210,7 @@ def dispatch_targets(user, units: list[OrgUnit]) -> dict[str, list[tuple[str, st
     depts = selectors.dispatch_departments_for(user=user)[:MAX_TARGETS]
     return {
         "people": people,
-        "units": [(f"unit:{code}", f"{name}（{Level(level).label}）") for code, name, level in unit_rows[:MAX_TARGETS]],
+        "units": [(f"unit:{code}", _("%(name)s（%(level)s）") % {"name": name, "level": Level(level).label}) for code, name, level in unit_rows[:MAX_TARGETS]],
         "departments": [(f"dept:{d.pk}", f"{d.unit.name} · {d.name}") for d in depts],
     }
 
@@ -274,7 +274,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
     if not ids:
         error = _("请至少选择一条诉求")
     elif not form.is_valid():
-        error = "；".join(str(e) for es in form.errors.values() for e in es)
+        error = _("；").join(str(e) for es in form.errors.values() for e in es)
     else:
         try:
             target = parse_target(user, form.cleaned_data["target"])
@@ -491,7 +491,7 @@ def staff_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
             return redirect(_next_url(request, reverse("cases:staff_detail", args=[case.number])))
     else:
         status = 400
-        error = "；".join(str(e) for es in form.errors.values() for e in es)
+        error = _("；").join(str(e) for es in form.errors.values() for e in es)
     fresh = _get_case(user, number)  # the page shows the case as stored: the refusal changed nothing
     return _detail(request, fresh, form=form, failed=action, error=error, status=status, pending=pending)
 

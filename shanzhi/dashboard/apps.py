@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
     name = "shanzhi.dashboard"
     label = "dashboard"
-    verbose_name = "指挥中心"
+    verbose_name = _("指挥中心")
 
     def ready(self) -> None:
         from shanzhi.dashboard import rollups

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from shanzhi.dashboard import registry
 from shanzhi.dashboard.evaluation_models import EvaluationScheme, Mapping
@@ -24,15 +25,15 @@ GRADES = ("A", "B", "C", "D", "E")
 DASH = "—"
 # Keys agreed between the apps (DESIGN-NOTES / issue 10) that may be chosen before their app registers them.
 AGREED_KEYS = {
-    "cases.closure_rate": "结案率", "cases.on_time_rate": "按期结案率", "cases.rework_rate": "返工率",
-    "cases.satisfaction_rate": "满意率", "cases.median_first_response_hours": "首次响应（中位数）",
-    "cases.median_close_hours": "办结用时（中位数）", "cases.village_share": "小事不出村",
-    "cases.town_share": "大事不出乡", "mediation.resolution_rate": "调解成功率",
-    "mediation.first_time_rate": "一次化解率", "mediation.on_time_rate": "调解按期率",
-    "mediation.village_share": "矛盾不出村", "mediation.town_share": "矛盾不出镇",
-    "mediation.median_days": "调解用时（中位数）", "campaigns.visit_coverage": "走访覆盖率",
-    "campaigns.met_cadre_share": "户户见干部", "campaigns.signoff_progress": "签收进度",
-    "registry.residents_per_grid_worker": "人网比", "registry.floating_share": "流动人口占比",
+    "cases.closure_rate": _lazy("结案率"), "cases.on_time_rate": _lazy("按期结案率"), "cases.rework_rate": _lazy("返工率"),
+    "cases.satisfaction_rate": _lazy("满意率"), "cases.median_first_response_hours": _lazy("首次响应（中位数）"),
+    "cases.median_close_hours": _lazy("办结用时（中位数）"), "cases.village_share": _lazy("小事不出村"),
+    "cases.town_share": _lazy("大事不出乡"), "mediation.resolution_rate": _lazy("调解成功率"),
+    "mediation.first_time_rate": _lazy("一次化解率"), "mediation.on_time_rate": _lazy("调解按期率"),
+    "mediation.village_share": _lazy("矛盾不出村"), "mediation.town_share": _lazy("矛盾不出镇"),
+    "mediation.median_days": _lazy("调解用时（中位数）"), "campaigns.visit_coverage": _lazy("走访覆盖率"),
+    "campaigns.met_cadre_share": _lazy("户户见干部"), "campaigns.signoff_progress": _lazy("签收进度"),
+    "registry.residents_per_grid_worker": _lazy("人网比"), "registry.floating_share": _lazy("流动人口占比"),
 }
 SCORABLE_FORMATS = ("pct", "hours", "days", "ratio", "score")
 
@@ -55,7 +56,7 @@ def indicator_label(key: str) -> str:
     try:
         return registry.get(key).label
     except KeyError:
-        return AGREED_KEYS.get(key, key)
+        return str(AGREED_KEYS.get(key, key))
 
 
 def known_keys(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -64,7 +65,7 @@ def known_keys(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]
     keys = [i.key for i in registry.all_indicators() if i.fmt in SCORABLE_FORMATS]
     keys += [k for k in AGREED_KEYS if k not in keys]
     keys += [k for k in extra if k not in keys]
-    return [(k, f"{indicator_label(k)}（{k}）") for k in keys]
+    return [(k, _("%(name)s（%(key)s）") % {"name": indicator_label(k), "key": k}) for k in keys]
 
 
 def default_mapping(key: str) -> str:
@@ -217,7 +218,7 @@ class Evaluation:
                                                      "month": self.period.first.strftime("%Y-%m")}]
         if self.skipped:
             parts.append(_("以下指标尚未接入，本月未计分，其余指标权重按比例折算：%(names)s。") % {
-                "names": "、".join(indicator_label(k) for k in self.skipped)})
+                "names": _("、").join(indicator_label(k) for k in self.skipped)})
         parts.append(_("某网格某项指标无数据（无分母）时不计该项，其余权重按比例折算；全部无数据的网格不评分（—）。"))
         return "".join(parts)
 

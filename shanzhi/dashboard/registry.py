@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_noop
 
 from shanzhi.lib.periods import Period
 
@@ -26,6 +26,8 @@ HIGHER_IS_BETTER = 1
 LOWER_IS_BETTER = -1
 NEUTRAL = 0
 
+# The units apps put after a number (Indicator.unit_label), marked so the catalogue translates them.
+UNIT_LABELS = (gettext_noop("件"), gettext_noop("人"), gettext_noop("小时"), gettext_noop("天"))
 FORMATS = ("count", "pct", "hours", "days", "ratio", "score")
 
 
@@ -53,6 +55,19 @@ class Indicator:
     @property
     def meaning(self) -> str:
         return self.definition_en if _english() else self.definition
+
+    @property
+    def unit_text(self) -> str:
+        """The unit after the number in the active language (UNIT_LABELS are in the catalogue)."""
+        return gettext(self.unit_label) if self.unit_label else ""
+
+    @property
+    def approx_text(self) -> str:
+        """The error bound in the active language: a bilingual "中文 / English" bound shows its English half
+        on English pages, and stays whole on Chinese ones."""
+        if _english() and " / " in self.approx:
+            return self.approx.split(" / ", 1)[1]
+        return self.approx
 
 
 @dataclass

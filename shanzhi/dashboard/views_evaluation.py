@@ -48,7 +48,7 @@ def unit_and_month(request: HttpRequest, code: str) -> tuple[OrgUnit, Period] | 
 def bad_request(request: HttpRequest, unit: OrgUnit, exc: DomainError) -> HttpResponse:
     """The 400 page: what was wrong, by field, and a month picker."""
     fields = {"month": _("月份"), "format": _("导出格式"), "table": _("表格"), "code": _("单位")}
-    errors = [f"{fields.get(name, name)}：{m}" for name, ms in (exc.fields or {"": [str(exc)]}).items() for m in ms]
+    errors = [_("%(field)s：%(message)s") % {"field": fields.get(name, name), "message": m} for name, ms in (exc.fields or {"": [str(exc)]}).items() for m in ms]
     return render(request, "dashboard/evaluation_error.html",
                   {"unit": unit, "errors": errors, "month": default_month()}, status=400)
 
