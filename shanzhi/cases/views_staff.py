@@ -205,12 +205,13 @@ def dispatch_targets(user, units: list[OrgUnit]) -> dict[str, list[tuple[str, st
     for p in rows:
         if p.user_id not in seen:
             seen.add(p.user_id)
-            people.append((f"user:{p.user_id}", f"{p.unit.name} · {p.get_role_display()} · {p.holder_name}"))
+            people.append((f"user:{p.user_id}", f"{p.unit.name} · {_(p.get_role_display())} · {p.holder_name}"))
     unit_rows = selectors.dispatch_units_for(user=user, units=units).values_list("code", "name", "level")
     depts = selectors.dispatch_departments_for(user=user)[:MAX_TARGETS]
     return {
         "people": people,
-        "units": [(f"unit:{code}", _("%(name)s（%(level)s）") % {"name": name, "level": Level(level).label}) for code, name, level in unit_rows[:MAX_TARGETS]],
+        "units": [(f"unit:{code}", _("%(name)s（%(level)s）") % {"name": name, "level": _(Level(level).label)})
+                  for code, name, level in unit_rows[:MAX_TARGETS]],
         "departments": [(f"dept:{d.pk}", f"{d.unit.name} · {d.name}") for d in depts],
     }
 

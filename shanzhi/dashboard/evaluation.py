@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop
 
 from shanzhi.dashboard import registry
 from shanzhi.dashboard.evaluation_models import EvaluationScheme, Mapping
@@ -36,6 +37,9 @@ AGREED_KEYS = {
     "registry.residents_per_grid_worker": _lazy("人网比"), "registry.floating_share": _lazy("流动人口占比"),
 }
 SCORABLE_FORMATS = ("pct", "hours", "days", "ratio", "score")
+# Mapping's labels, marked for the catalogue: the pages show them through mapping_label.
+MAPPING_LABELS = (gettext_noop("比例×100（越高越好）"), gettext_noop("100−比例×100（越低越好）"),
+                  gettext_noop("目标值得满分，限值得 0 分，之间线性"))
 
 
 # ---- the scheme ----------------------------------------------------------------------------------------
@@ -66,6 +70,11 @@ def known_keys(extra: list[str] | tuple[str, ...] = ()) -> list[tuple[str, str]]
     keys += [k for k in AGREED_KEYS if k not in keys]
     keys += [k for k in extra if k not in keys]
     return [(k, _("%(name)s（%(key)s）") % {"name": indicator_label(k), "key": k}) for k in keys]
+
+
+def mapping_label(mapping: str) -> str:
+    """How a mapping scores, in the active language."""
+    return _(Mapping(mapping).label)
 
 
 def default_mapping(key: str) -> str:

@@ -8,7 +8,14 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shanzhi.dashboard.evaluation import WeightSpec, default_mapping, known_keys, parse_month, scheme_errors
+from shanzhi.dashboard.evaluation import (
+    WeightSpec,
+    default_mapping,
+    known_keys,
+    mapping_label,
+    parse_month,
+    scheme_errors,
+)
 from shanzhi.dashboard.evaluation_models import EvaluationScheme, Mapping
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError
@@ -49,7 +56,7 @@ class SchemeForm(forms.Form):
                                                             max_digits=5, decimal_places=1)
             self.fields[f"mapping_{i}"] = forms.ChoiceField(label=_("第%(n)s行 计分方式") % {"n": n},
                                                             required=False, choices=[("", _("按指标默认"))]
-                                                            + list(Mapping.choices))
+                                                            + [(m, mapping_label(m)) for m in Mapping.values])
             self.fields[f"target_{i}"] = forms.FloatField(label=_("第%(n)s行 目标值") % {"n": n}, required=False)
             self.fields[f"limit_{i}"] = forms.FloatField(label=_("第%(n)s行 限值") % {"n": n}, required=False)
 

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 
 from shanzhi.accounts import scopes
 from shanzhi.dashboard import evaluation, exports, registry, report, services
-from shanzhi.dashboard.evaluation_models import Mapping
 from shanzhi.dashboard.forms import SchemeForm
 from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError
@@ -124,7 +123,7 @@ def scheme(request: HttpRequest) -> HttpResponse:
     rows = []
     if current is not None:
         rows = [{"label": evaluation.indicator_label(w.indicator_key), "key": w.indicator_key, "weight": w.weight,
-                 "mapping": Mapping(w.mapping).label, "target": w.target, "limit": w.limit,
+                 "mapping": evaluation.mapping_label(w.mapping), "target": w.target, "limit": w.limit,
                  "registered": w.indicator_key in {i.key for i in registry.all_indicators()}}
                 for w in current.weights.all()]
     return render(request, "dashboard/evaluation/scheme.html", {
