@@ -11,9 +11,9 @@ from shanzhi.lib.periods import Period
 
 SOURCE = "cases"
 # The error bound of a median read from the roll-ups' log-scale duration histograms.
-MEDIAN_BOUND = ("由对数分桶直方图估算，与精确中位数相差不超过4.9%（时长不少于1秒时）"
-                " / Estimated from log-scale histograms: within 4.9% of the exact median"
-                " (for durations of one second or more)")
+MEDIAN_BOUND = "由对数分桶直方图估算，与精确中位数相差不超过4.9%（时长不少于1秒时）"
+MEDIAN_BOUND_EN = ("Estimated from log-scale histograms: within 4.9% of the exact median"
+                   " (for durations of one second or more)")
 
 
 def cases_url(unit, period: Period, **extra) -> str:
@@ -37,10 +37,11 @@ FIELDS = ("reported", "closure_rate", "on_time_rate", "rework_rate", "satisfacti
 
 
 def _ind(name: str, zh: str, en: str, definition: str, definition_en: str, fmt: str, direction: int,
-         unit_label: str = "", drill=None, approx: str = "") -> Indicator:
+         unit_label: str = "", drill=None, approx: str = "", approx_en: str = "") -> Indicator:
     return Indicator(key=f"{SOURCE}.{name}", name=zh, name_en=en, definition=definition,
                      definition_en=definition_en, fmt=fmt, direction=direction, source=SOURCE,
-                     action="cases.view", unit_label=unit_label, drill=drill, approx=approx)
+                     action="cases.view", unit_label=unit_label, drill=drill, approx=approx,
+                     approx_en=approx_en)
 
 
 def indicators() -> list[Indicator]:
@@ -60,10 +61,10 @@ def indicators() -> list[Indicator]:
              HIGHER_IS_BETTER, drill=lambda u, p: cases_url(u, p, status="rated")),
         _ind("median_first_response_hours", "首次响应（中位数）", "Median first response",
              "从上报到首次处理的小时数的中位数", "Median hours from report to the first staff response", "hours",
-             LOWER_IS_BETTER, "小时", drill=cases_url, approx=MEDIAN_BOUND),
+             LOWER_IS_BETTER, "小时", drill=cases_url, approx=MEDIAN_BOUND, approx_en=MEDIAN_BOUND_EN),
         _ind("median_close_hours", "办结用时（中位数）", "Median time to close",
              "从上报到结案的小时数的中位数", "Median hours from report to closing", "hours", LOWER_IS_BETTER,
-             "小时", drill=lambda u, p: cases_url(u, p, closed=1), approx=MEDIAN_BOUND),
+             "小时", drill=lambda u, p: cases_url(u, p, closed=1), approx=MEDIAN_BOUND, approx_en=MEDIAN_BOUND_EN),
         _ind("village_share", "小事不出村", "Settled in the village", "在村/社区及以下结案 ÷ 已结案",
              "Closed at village level or below ÷ closed", "pct", HIGHER_IS_BETTER, drill=cases_url),
         _ind("town_share", "大事不出乡", "Settled in the town", "在镇/街道及以下结案 ÷ 已结案",

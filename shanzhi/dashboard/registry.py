@@ -44,6 +44,7 @@ class Indicator:
     action: str  # the scope action (accounts.scopes.ACTIONS) a user needs on the unit to see it
     unit_label: str = ""  # 件, 户, 人, 小时 (pct and ratio need none)
     approx: str = ""  # the stated error bound when the value is an estimate (a median from histograms)
+    approx_en: str = ""
     period_bound: bool = True  # False for a stock figure that does not depend on the period (人网比)
     # The list behind the number, with the list page's own filters: drill(unit, period) -> URL or "".
     drill: Callable[[object, Period], str] | None = None
@@ -63,11 +64,8 @@ class Indicator:
 
     @property
     def approx_text(self) -> str:
-        """The error bound in the active language: a bilingual "中文 / English" bound shows its English half
-        on English pages, and stays whole on Chinese ones."""
-        if _english() and " / " in self.approx:
-            return self.approx.split(" / ", 1)[1]
-        return self.approx
+        """The error bound in the active language."""
+        return (self.approx_en or self.approx) if _english() else self.approx
 
 
 @dataclass

@@ -8,7 +8,7 @@ mediation.indicators.indicators_for stays the raw reference computation the roll
 
 from __future__ import annotations
 
-from shanzhi.cases.dashboard import MEDIAN_BOUND
+from shanzhi.cases.dashboard import MEDIAN_BOUND, MEDIAN_BOUND_EN
 from shanzhi.dashboard.registry import HIGHER_IS_BETTER, LOWER_IS_BETTER, NEUTRAL, Indicator, register
 from shanzhi.lib.periods import Period
 
@@ -34,11 +34,12 @@ def compute(units: list, period: Period) -> dict[int, dict]:
 
 
 def _ind(name: str, zh: str, en: str, definition: str, definition_en: str, fmt: str, direction: int,
-         unit_label: str = "", approx: str = "") -> Indicator:
+         unit_label: str = "", approx: str = "", approx_en: str = "") -> Indicator:
     # The centre pages take a centre, not a unit filter: no list to drill to yet.
     return Indicator(key=f"{SOURCE}.{name}", name=zh, name_en=en, definition=definition,
                      definition_en=definition_en, fmt=fmt, direction=direction, source=SOURCE,
-                     action="mediation.view", unit_label=unit_label, approx=approx)
+                     action="mediation.view", unit_label=unit_label, approx=approx,
+                     approx_en=approx_en)
 
 
 def indicators() -> list[Indicator]:
@@ -59,7 +60,7 @@ def indicators() -> list[Indicator]:
              "Disputes received in the period that repeat an earlier one", "count", LOWER_IS_BETTER, "件"),
         _ind("median_days", "化解用时中位数", "Median days to resolve",
              "已化解纠纷从登记到结案的天数的中位数", "Median days from registration to closing, resolved disputes",
-             "days", LOWER_IS_BETTER, "天", approx=MEDIAN_BOUND),
+             "days", LOWER_IS_BETTER, "天", approx=MEDIAN_BOUND, approx_en=MEDIAN_BOUND_EN),
     ]
 
 

@@ -49,3 +49,13 @@ def test_a_grid_worker_sees_case_indicators_of_their_grid_only(county):
     mine = {i.key for i in registry.visible(county.worker_a, county.grid_a)}
     assert "cases.reported" in mine
     assert registry.visible(county.worker_b, county.grid_a) == []
+
+
+def test_the_median_error_bound_is_stated_in_the_page_language():
+    from django.utils import translation
+
+    ind = registry.get("cases.median_close_hours")
+    with translation.override("zh-hans"):
+        assert "4.9%" in ind.approx_text and "对数分桶" in ind.approx_text
+    with translation.override("en"):
+        assert ind.approx_text.startswith("Estimated from log-scale histograms")
