@@ -252,6 +252,6 @@ def test_logout_ends_the_session(client, county):
 
 
 def test_the_page_and_its_messages_are_available_in_english(client, county, english):
-    assert "Staff login" in client.get(LOGIN).content.decode()
+    assert "Staff log-in" in client.get(LOGIN).content.decode()
     html = post_login(client, "worker_a", "wrong-password").content.decode()
     assert "Wrong username or password" in html

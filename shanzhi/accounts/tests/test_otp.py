@@ -220,7 +220,7 @@ def test_a_resident_session_is_not_a_staff_session(client, county):
 
 
 def test_the_page_is_available_in_english(client, county, english):
-    assert "Resident login" in client.get(PAGE).content.decode()
+    assert "Resident log-in" in client.get(PAGE).content.decode()
     res = client.post(PAGE, {"step": "phone", "phone": PHONE}, follow=True)
     assert "a code has been sent" in res.content.decode()
 

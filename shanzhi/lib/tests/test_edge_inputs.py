@@ -140,20 +140,20 @@ def test_bulk_dispatch_ignores_impossible_ids(web, county, value):
 
 @pytest.mark.parametrize("value", EDGES)
 def test_indicators_fall_back_to_this_month_naming_the_bad_date(web, county, value):
-    response = signed_in(web, county.admin).get(f"/cases/indicators/{county.county.code}/",
+    response = signed_in(web, county.admin).get(f"/dashboard/{county.county.code}/",
                                                 {"period": "custom", "from": value, "to": "2026-11-30"})
     body = response.content.decode()
-    assert response.status_code == 200 and "日期无效：开始日期" in body
+    assert response.status_code == 400 and "日期无效：开始日期" in body and "已显示本月" in body
 
 
 def test_indicators_refuse_a_period_past_the_last_day(web, county):
-    response = signed_in(web, county.admin).get(f"/cases/indicators/{county.county.code}/",
+    response = signed_in(web, county.admin).get(f"/dashboard/{county.county.code}/",
                                                 {"period": "custom", "from": "2026-11-01", "to": "9999-12-31"})
-    assert response.status_code == 200 and "日期无效：结束日期" in response.content.decode()
+    assert response.status_code == 400 and "日期无效：结束日期" in response.content.decode()
 
 
 def test_indicators_show_a_period_at_the_last_allowed_days(web, county):
-    response = signed_in(web, county.admin).get(f"/cases/indicators/{county.county.code}/",
+    response = signed_in(web, county.admin).get(f"/dashboard/{county.county.code}/",
                                                 {"period": "custom", "from": "2999-01-01", "to": "2999-12-31"})
     body = response.content.decode()
     assert response.status_code == 200 and "日期无效" not in body and "2999-12-31" in body
