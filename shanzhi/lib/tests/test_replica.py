@@ -204,3 +204,17 @@ def test_settings_add_the_router_only_when_a_replica_is_configured(tmp_path):
     # No test database is ever created on the (read-only) replica: it mirrors the default one.
     assert configured["replica"] == {"HOST": "10.0.0.2", "PORT": 5433, "NAME": "shanzhi",
                                      "OPTIONS": {"connect_timeout": 2}, "MIRROR": "default"}
+
+
+@pytest.mark.postgresql
+@on_replica
+def test_the_command_centre_says_when_it_reads_the_primary_instead(standby, county, client):
+    client.force_login(county.admin)
+    page = f"/dashboard/{county.county.code}/"
+    with replica_reads():
+        pass  # open the replica's connection while it is up
+    assert "只读副本" not in client.get(page).content.decode()
+    standby.stop()
+    replica.forget()
+    body = client.get(page).content.decode()
+    assert "只读副本不可用，已改读主库" in body
