@@ -246,8 +246,9 @@ def centre(request: HttpRequest, code: str) -> HttpResponse:
             today_vals = now_vals
         else:
             today_vals = registry.values([unit], today, bound)[unit.id] if bound else {}
-        prev_vals = registry.values([unit], period.previous(), bound)[unit.id] if bound else {}
-        yb_vals = registry.values([unit], period.year_before(), bound)[unit.id] if bound else {}
+        previous, year_before = period.compared(today.first)  # day for day while the period runs
+        prev_vals = registry.values([unit], previous, bound)[unit.id] if bound else {}
+        yb_vals = registry.values([unit], year_before, bound)[unit.id] if bound else {}
         child_vals = registry.values(children, period, keys) if keys and children else {}
     now = clock.now()
     may_cases = scopes.may(user, "cases.view", unit)

@@ -62,6 +62,20 @@ class Period:
         """The same days one year earlier (29 February becomes 28 February)."""
         return Period(self.kind, _add_months(self.first, -12), _add_months(self.last, -12))
 
+    def compared(self, today: dt.date) -> tuple[Period, Period]:
+        """The previous period and the same period a year earlier, as compared with this one on `today`.
+
+        A period still in progress (this month on the 7th) is compared day for day: the previous and the
+        year-earlier periods are cut to as many days as have passed, so a week of this month is set
+        against the first week of last month, not the whole of it."""
+        previous, year_before = self.previous(), self.year_before()
+        if self.first <= today < self.last:
+            passed = dt.timedelta(days=(today - self.first).days)
+            previous = Period(previous.kind, previous.first, min(previous.last, previous.first + passed))
+            year_before = Period(year_before.kind, year_before.first,
+                                 min(year_before.last, year_before.first + passed))
+        return previous, year_before
+
     def label(self) -> str:
         if self.first == self.last:
             return self.first.isoformat()

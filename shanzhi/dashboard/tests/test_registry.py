@@ -59,3 +59,14 @@ def test_the_median_error_bound_is_stated_in_the_page_language():
         assert "4.9%" in ind.approx_text and "对数分桶" in ind.approx_text
     with translation.override("en"):
         assert ind.approx_text.startswith("Estimated from log-scale histograms")
+
+
+def test_a_period_in_progress_is_compared_day_for_day():
+    month = period_for("month", dt.date(2026, 11, 25))
+    previous, year_before = month.compared(dt.date(2026, 11, 25))
+    assert (previous.first, previous.last) == (dt.date(2026, 10, 1), dt.date(2026, 10, 25))
+    assert (year_before.first, year_before.last) == (dt.date(2025, 11, 1), dt.date(2025, 11, 25))
+    done = period_for("month", dt.date(2026, 10, 5))  # a past month: whole months
+    assert done.compared(dt.date(2026, 11, 25))[0] == done.previous()
+    march = period_for("month", dt.date(2026, 3, 31))  # the 31st against a 28-day February
+    assert march.compared(dt.date(2026, 3, 31))[0].last == dt.date(2026, 2, 28)

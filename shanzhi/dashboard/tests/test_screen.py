@@ -176,7 +176,7 @@ def test_every_number_links_to_the_list_behind_it(client, county, cases):
 
 
 def test_the_change_against_the_previous_period_is_shown(client, county, cases):
-    with clock.frozen(T0 - dt.timedelta(days=30)):  # October: one case
+    with clock.frozen(T0 - dt.timedelta(days=35)):  # 21 October, within the days of October compared: one case
         report_case(county)
     with clock.frozen(T0 + dt.timedelta(hours=2)):
         resp = _get(client, county.admin, _page(county.county.code), period="month")
@@ -385,3 +385,19 @@ def test_the_closure_rate_drills_to_every_closed_case_rated_or_not(client, count
     assert cases[0].number in page and cases[1].number in page
     assert cases[2].number not in page  # open
     assert cases[3].number not in page  # the other town
+
+
+def test_this_month_is_compared_with_the_same_days_of_last_month(client, county):
+    from shanzhi.cases.models import Case
+
+    with clock.frozen(T0 - dt.timedelta(days=31)):  # 25 October: inside the first 25 days of October
+        report_case(county)
+    with clock.frozen(T0 - dt.timedelta(days=26)):  # 30 October: after them
+        late = report_case(county)
+    with clock.frozen(T0):
+        report_case(county)
+        report_case(county)
+        doc = _doc(_get(client, county.admin, _page(county.county.code), period="month"))
+    assert Case.objects.filter(pk=late.pk).exists()
+    change = doc.xpath("//li[@data-key='cases.reported']//span[@class='card-change']")[0].text_content()
+    assert "+1" in change  # 2 this month so far against 1 in 1–25 October, not 2 in the whole of October
