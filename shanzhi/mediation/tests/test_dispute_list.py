@@ -214,3 +214,20 @@ def test_a_page_costs_the_same_queries_with_more_disputes(centres, neighbour_typ
         assert response.content.decode().count('<tr data-number="') == 25
     assert len(full) == len(few)
     assert len(numbers(client, url)) == 30
+
+
+def test_the_command_centre_links_every_mediation_number_to_its_list(disputes, client):
+    import html as htmllib
+
+    c, x = disputes, disputes.extra
+    client.force_login(c.admin)
+    with clock.frozen(NINE + dt.timedelta(days=1)):
+        page = client.get(f"/dashboard/{c.town.code}/", {"period": "month"})
+    assert page.status_code == 200
+    links = {htmllib.unescape(h) for h in re.findall(r'href="(/mediation/disputes/\?[^"]+)"', page.content.decode())}
+    mine = [h for h in links if f"unit={c.town.code}" in h and "since=2026-11-01" in h and "until=2026-11-30" in h]
+    for extra in ("result=resolved", "first_time=1", "on_time=1", "level=village", "level=town", "repeat=1"):
+        assert any(extra in h for h in mine), (extra, links)
+    assert any(h.endswith("until=2026-11-30") for h in mine)  # 受理数: all received in the period
+    listed = numbers(client, next(h for h in mine if "repeat=1" in h))
+    assert listed == [x["repeat"].case.number]
