@@ -185,3 +185,40 @@ class PeriodForm(forms.Form):
 
 class WeekForm(forms.Form):
     week = parsing.FormDateField(required=False)
+
+
+class DisputeFilterForm(forms.Form):
+    """The dispute list's filters (the command centre's mediation numbers link here with the same ones)."""
+
+    RESULTS = (("", _("全部")), ("resolved", _("已化解")), ("open", _("未办结")))
+
+    unit = forms.CharField(label=_("单位编码"), required=False, max_length=20,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+    since = parsing.FormDateField(label=_("登记起"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = parsing.FormDateField(label=_("登记止"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    result = forms.ChoiceField(label=_("调解结果"), required=False)
+    first_time = forms.BooleanField(label=_("一次化解"), required=False)
+    on_time = forms.BooleanField(label=_("按期化解"), required=False)
+    level = forms.ChoiceField(label=_("化解层级"), required=False,
+                              choices=(("", _("全部")), ("village", _("村/社区及以下")), ("town", _("镇/街道及以下"))))
+    repeat = forms.BooleanField(label=_("重复纠纷"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["result"].choices = [*self.RESULTS, *_choices(Result.choices)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("结束日期不能早于开始日期"))
+        return data
+
+    def errors_named(self) -> list[str]:
+        """Every error with its field's label first (the choice and code fields' own messages do not name it)."""
+        out = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            for e in errors:
+                out.append(e if not label or str(e).startswith(str(label)) else
+                           gettext("%(label)s：%(message)s") % {"label": label, "message": e})
+        return out

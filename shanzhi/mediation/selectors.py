@@ -12,7 +12,7 @@ from shanzhi.accounts import scopes
 from shanzhi.accounts.models import User
 from shanzhi.cases.selectors import case_list_for
 from shanzhi.lib.errors import NotFound
-from shanzhi.mediation.models import Agreement, Centre, Dispute, Session
+from shanzhi.mediation.models import RESOLVED, Agreement, Centre, Dispute, Session
 from shanzhi.org.models import Post
 
 DETAIL_RELATED = ("case__category", "case__unit", "case__handling_unit", "case__assignee", "case__department",
@@ -22,6 +22,46 @@ DETAIL_RELATED = ("case__category", "case__unit", "case__handling_unit", "case__
 def dispute_list_for(*, user) -> QuerySet[Dispute]:
     """Disputes whose case the user may see (cases.selectors.case_list_for). One query when evaluated."""
     return Dispute.objects.filter(case_id__in=case_list_for(user=user).values("id"))
+
+
+LIST_RELATED = ("case", "type", "centre")
+
+
+def dispute_list_filtered(*, user, unit=None, start: dt.datetime | None = None, end: dt.datetime | None = None,
+                          result: str = "", first_time: bool = False, on_time: bool = False, level: str = "",
+                          repeat: bool = False) -> QuerySet[Dispute]:
+    """Disputes the user may see, narrowed as the mediation indicators count them (indicators_for): first
+    centre's unit in `unit`'s subtree, registered in [start, end); result "resolved" (agreement or
+    withdrawn), "open" (none yet) or one Result; first time; resolved and closed on time; resolved at
+    village/town level or below; repeats. Newest registered first, with case, type and centre joined (one
+    query a page)."""
+    from shanzhi.cases.indicators import TOWN_OR_BELOW, VILLAGE_OR_BELOW, closed_on_time_q
+
+    resolved = Q(result__in=RESOLVED)
+    qs = dispute_list_for(user=user)
+    if unit is not None:
+        qs = qs.filter(scopes.subtree_q(unit, "first_centre__unit"))
+    if start is not None:
+        qs = qs.filter(registered_at__gte=start)
+    if end is not None:
+        qs = qs.filter(registered_at__lt=end)
+    if result == "resolved":
+        qs = qs.filter(resolved)
+    elif result == "open":
+        qs = qs.filter(result="")
+    elif result:
+        qs = qs.filter(result=result)
+    if first_time:
+        qs = qs.filter(first_time=True)
+    if on_time:
+        qs = qs.filter(resolved & closed_on_time_q("case__"))
+    if level == "village":
+        qs = qs.filter(resolved, case__closed_level__in=VILLAGE_OR_BELOW)
+    elif level == "town":
+        qs = qs.filter(resolved, case__closed_level__in=TOWN_OR_BELOW)
+    if repeat:
+        qs = qs.filter(repeat_of__isnull=False)
+    return qs.select_related(*LIST_RELATED).order_by("-registered_at", "-id")
 
 
 def dispute_get_for(*, user, number: str) -> Dispute:

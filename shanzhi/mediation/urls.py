@@ -3,6 +3,7 @@
 from django.urls import path
 
 from shanzhi.mediation import views as v
+from shanzhi.mediation import views_list
 
 app_name = "mediation"
 urlpatterns: list = [
@@ -12,5 +13,6 @@ urlpatterns: list = [
     path("d/<str:number>/do/<slug:action>/", v.act, name="act"),
     path("agreements/<int:pk>/docx/", v.agreement_docx, name="agreement_docx"),
     path("calendar/", v.calendar, name="calendar"),
+    path("disputes/", views_list.dispute_list, name="list"),
     path("centre/<str:code>/", v.centre, name="centre"),
 ]
