@@ -1,5 +1,6 @@
-"""Case indicators of a unit's subtree over a period: 受理数, 结案率, 按期结案率, 返工率, 满意率, medians,
-小事不出村, 大事不出乡, and residents per grid worker; for the unit and for each of its children.
+"""Case indicators of a unit's subtree over a period, computed raw from the case table: 受理数, 结案率,
+按期结案率, 返工率, 满意率, medians, 小事不出村, 大事不出乡. Pages read the dashboard's roll-ups; this is the
+reference they are tested against (dashboard/tests/test_rollups.py) and the "raw" line of the benchmark.
 
 Cost: a constant number of aggregate queries whatever the number of children or cases (one for the
 unit, one grouped by child; medians inside those on PostgreSQL, two window queries each on SQLite).
@@ -9,16 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import zoneinfo
 from dataclasses import dataclass, field
 from functools import reduce
 from statistics import mean
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    CharField,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -29,8 +27,7 @@ from django.db.models import (
     QuerySet,
     Window,
 )
-from django.db.models.functions import RowNumber, Substr, TruncWeek
-from django.utils import timezone
+from django.db.models.functions import RowNumber, Substr
 
 from shanzhi.accounts import scopes
 from shanzhi.cases.models import Case, HandlingLevel, Status
@@ -232,34 +229,6 @@ def indicators_for(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> Indic
     return ind
 
 
-def children_indicators(unit: OrgUnit, children: list[OrgUnit], start: dt.datetime,
-                        end: dt.datetime) -> list[Indicators]:
-    """Each child's indicators, in the children's order. Cost: one grouped query (three on SQLite).
-
-    Cases are grouped by the first characters of their unit's path, as long as a child's path, so
-    each group is one child. Children of one unit share a level and so a code length; should they not,
-    each distinct length costs one more pass.
-    """
-    by_path = {c.path: Indicators(unit=c) for c in children}
-    lengths = sorted({len(p) for p in by_path})
-    for n in lengths:
-        qs = cases_in(unit, start, end)
-        if len(lengths) > 1:
-            qs = qs.filter(_paths_q([p for p in by_path if len(p) == n]))
-        key = Substr("unit__path", 1, n)
-        for row in qs.annotate(k=key).values("k").annotate(**_aggregates()).order_by():
-            ind = by_path.get(row["k"])
-            if ind is not None:  # else a case placed on the unit itself (e.g. the county triage queue)
-                _fill(ind, row)
-        if not _on_postgres():
-            med = _medians(qs, key)
-            for path, ind in by_path.items():
-                if len(path) == n:
-                    ind.median_first_response_hours = med["first_response"].get(path)
-                    ind.median_close_hours = med["close"].get(path)
-    return [by_path[c.path] for c in children]
-
-
 def _paths_q(paths: list[str]) -> Q:
     return Q(unit_id__in=OrgUnit.objects.filter(
         reduce(operator.or_, (scopes.subtree_q(p) for p in paths), Q(pk__in=[]))).values("id"))
@@ -293,74 +262,7 @@ def indicators_by_unit(units: list[OrgUnit], start: dt.datetime, end: dt.datetim
 
 
 def report_for(unit: OrgUnit, children: list[OrgUnit], start: dt.datetime, end: dt.datetime) -> Report:
-    """The unit's indicators and its children's, for one page."""
+    """The unit's indicators and its children's."""
+    got = indicators_by_unit(children, start, end)
     return Report(unit=unit, start=start, end=end, total=indicators_for(unit, start, end),
-                  children=children_indicators(unit, children, start, end))
-
-
-def weekly_counts(unit: OrgUnit, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.date, int]]:
-    """Cases received per week (weeks start on Monday, local time), empty weeks included. Cost: one query."""
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    if _on_postgres():
-        week = TruncWeek("reported_at", tzinfo=tz)
-    else:
-        # SQLite's own date arithmetic (C) instead of Django's per-row Python function: Monday of the local week.
-        hours = timezone.localtime(start, tz).utcoffset().total_seconds() / 3600
-        week = Func(F("reported_at"), template=f"date(%(expressions)s, '{hours:+g} hours', 'weekday 0', '-6 days')",
-                    output_field=CharField())
-    rows = (cases_in(unit, start, end).annotate(week=week).values("week").annotate(n=Count("id")).order_by("week"))
-    counts: dict[dt.date, int] = {}
-    for row in rows:
-        week = row["week"]
-        if isinstance(week, str):
-            day = dt.date.fromisoformat(week)
-        else:
-            day = timezone.localtime(week, tz).date() if isinstance(week, dt.datetime) else week
-        counts[day] = counts.get(day, 0) + row["n"]
-    first = timezone.localtime(start, tz).date()
-    first -= dt.timedelta(days=first.weekday())
-    last = timezone.localtime(end - dt.timedelta(microseconds=1), tz).date()
-    out = []
-    day = first
-    while day <= last:
-        out.append((day, counts.get(day, 0)))
-        day += dt.timedelta(days=7)
-    return out
-
-
-# ---- periods -------------------------------------------------------------------------------------
-
-@dataclass
-class Period:
-    kind: str  # this_month, last_month, this_year, custom
-    first: dt.date  # inclusive
-    last: dt.date  # inclusive
-
-    @property
-    def start(self) -> dt.datetime:
-        return _local_midnight(self.first)
-
-    @property
-    def end(self) -> dt.datetime:
-        return _local_midnight(self.last + dt.timedelta(days=1))
-
-
-def _local_midnight(day: dt.date) -> dt.datetime:
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    return dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-
-
-PERIOD_KINDS = ("this_month", "last_month", "this_year", "custom")
-
-
-def period_for(kind: str, today: dt.date, first: dt.date | None = None, last: dt.date | None = None) -> Period:
-    """The dates of a named period around `today` (custom: the given dates, inclusive)."""
-    if kind == "last_month":
-        end = today.replace(day=1) - dt.timedelta(days=1)
-        return Period(kind, end.replace(day=1), end)
-    if kind == "this_year":
-        return Period(kind, today.replace(month=1, day=1), today.replace(month=12, day=31))
-    if kind == "custom" and first and last:
-        return Period(kind, first, last)
-    nxt = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return Period("this_month", today.replace(day=1), nxt - dt.timedelta(days=1))
+                  children=[got[c.id] for c in children])
