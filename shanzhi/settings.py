@@ -100,7 +100,11 @@ INSTALLED_APPS = [
     "shanzhi.cases",
     "shanzhi.open311",
     "shanzhi.campaigns",
+    "shanzhi.rooms",
     "shanzhi.mediation",
+    "shanzhi.councils",
+    "shanzhi.legal",
+    "shanzhi.appraisal",
     "shanzhi.dashboard",
     "shanzhi.demo",
 ]

@@ -16,6 +16,10 @@ urlpatterns = [
     path("open311/", include("shanzhi.open311.urls")),
     path("campaigns/", include("shanzhi.campaigns.urls")),
     path("mediation/", include("shanzhi.mediation.urls")),
+    path("rooms/", include("shanzhi.rooms.urls")),
+    path("councils/", include("shanzhi.councils.urls")),
+    path("legal/", include("shanzhi.legal.urls")),
+    path("appraisal/", include("shanzhi.appraisal.urls")),
     path("dashboard/", include("shanzhi.dashboard.urls_evaluation")),  # evaluation/…, report/… first
     path("dashboard/", include("shanzhi.dashboard.urls")),
     path("", include("shanzhi.org.urls")),

@@ -48,6 +48,17 @@ ACTIONS: dict[str, frozenset[str]] = {
     "mediation.intake": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.MEDIATOR}),
     "mediation.handle": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.MEDIATOR}),
     "mediation.view": STAFF_ROLES - {R.MICROGRID_HEAD},
+    # councils: see a unit's councils, topics and meetings as staff; set them up and run them (a council's
+    # secretary or chair also runs their own council: an object-level grant in councils.services); hide
+    # comments and topics; act for a resident without a phone (audited)
+    "councils.view": STAFF_ROLES - {R.DEPARTMENT_STAFF},
+    "councils.run": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
+    "councils.moderate": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
+    "councils.proxy": frozenset({R.VILLAGE_CADRE, R.GRID_HEAD, R.GRID_WORKER, R.MICROGRID_HEAD}),
+    # the legal service team: see the advisers' work in scope; appoint advisers and set their schedule
+    # (an adviser answers their own villages' questions: an object-level grant in legal.services)
+    "legal.view": STAFF_ROLES - {R.MICROGRID_HEAD, R.DEPARTMENT_STAFF},
+    "legal.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
     # the command centre and the grid evaluation of a unit (each indicator also needs its own app's view)
     "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
     # configure the grid evaluation's weights and grade thresholds

@@ -1,0 +1,1 @@
+"""法律服务团: see the package docstring."""
