@@ -224,6 +224,8 @@ class Notification(models.Model):
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE)
     kind = models.CharField(max_length=20)
     text = models.CharField(max_length=300)
+    # where a notification of no case opens (a council topic, a meeting): a path on this site
+    link = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
     # One notification per (user, case, kind, key): sweeps may run twice without sending twice.

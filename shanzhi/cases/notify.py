@@ -29,16 +29,18 @@ def handler_user_ids(case: Case) -> list[int]:
     return sorted(set(posts.values_list("user_id", flat=True)))
 
 
-def _send(user_ids, case: Case, kind: str, text: str, key: str, now: dt.datetime) -> int:
-    rows = [Notification(user_id=uid, case=case, kind=kind, text=text[:300], created_at=now,
+def _send(user_ids, case: Case | None, kind: str, text: str, key: str, now: dt.datetime, link: str = "") -> int:
+    rows = [Notification(user_id=uid, case=case, kind=kind, text=text[:300], created_at=now, link=link[:200],
                          dedupe_key=f"{key}"[:100]) for uid in user_ids]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 
 
-def inbox_notify(user_ids, *, kind: str, text: str, key: str, now: dt.datetime, case: Case | None = None) -> int:
-    """Put a notification in each user's inbox, once per user and key (a repeat with the same key adds none)."""
-    return _send(user_ids, case, kind, text, key, now)
+def inbox_notify(user_ids, *, kind: str, text: str, key: str, now: dt.datetime, case: Case | None = None,
+                 link: str = "") -> int:
+    """Put a notification in each user's inbox, once per user and key (a repeat with the same key adds none).
+    `link` is where a notification of no case opens (a path on this site, e.g. a council topic)."""
+    return _send(user_ids, case, kind, text, key, now, link)
 
 
 def case_assigned(case: Case, *, now: dt.datetime, escalated: bool = False) -> None:

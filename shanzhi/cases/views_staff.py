@@ -611,7 +611,8 @@ def inbox_open(request: HttpRequest, pk: int) -> HttpResponse:
     if note is None:
         raise Http404()
     notification_mark_read(user=request.user, pk=note.pk)
-    return redirect(case_url_for(request.user, note.case) or "cases:inbox")
+    link = note.link if note.link.startswith("/") and not note.link.startswith("//") else ""
+    return redirect(case_url_for(request.user, note.case) or link or "cases:inbox")
 
 
 @require_POST
