@@ -185,7 +185,7 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
     from django.contrib import admin as django_admin
 
     from shanzhi.audit.models import AuditEntry
-    from shanzhi.mediation.models import Centre, Room
+    from shanzhi.mediation.models import Centre
     from shanzhi.people.models import CadreRegistration
 
     x = c.extra
@@ -200,7 +200,6 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
         "audit.auditentry": list(AuditEntry.objects.filter(unit_path__startswith=c.grid_a.path)
                                  .values_list("pk", flat=True)[:2]),
         "mediation.centre": list(Centre.objects.filter(unit=c.village).values_list("pk", flat=True)),
-        "mediation.room": list(Room.objects.filter(centre__unit=c.village).values_list("pk", flat=True)),
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}
