@@ -145,10 +145,12 @@ def _live(booking: Booking):
 @transaction.atomic
 def move(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: dt.datetime, authority: str) -> Booking:
     """Move a booking to another time in the same room, with the same checks (it does not clash with
-    itself). Audited."""
+    itself; a room out of use takes no new time). Audited."""
     booking = Booking.objects.select_for_update(of=("self",)).select_related("room__unit", "unit").get(pk=booking.pk)
     _gate(actor, authority, booking, state=_live(booking))
     _check_times(starts_at, ends_at)
+    if not booking.room.is_active:
+        raise _bad("room", "该会议室已停用，不能改期，请取消后另行预约")
     people = list(booking.people.all())
     _lock(booking.room, people)
     _refuse_clashes(clashes(room=booking.room, starts_at=starts_at, ends_at=ends_at, people=people,
