@@ -102,6 +102,10 @@ def grid_a(county):
         centre = mediation_services.centre_create(actor=None, unit=c.village, name="新联村调解室",
                                                   rooms=["村调解室"])
         mediation_services.centre_create(actor=None, unit=c.town, name="天凝镇矛调中心", rooms=["调解室A"])
+        from shanzhi.rooms.services import room_create
+
+        # a room of grid A itself (the village's rooms are seen from grid B below it, like the town's hall)
+        grid_room = room_create(actor=c.admin, unit=c.grid_a, name="一网格活动室")
         from shanzhi.accounts.services import user_create_staff
 
         mediator = user_create_staff(actor=None, username="mediator_a", password="x-Shanzhi-2026",
@@ -126,7 +130,7 @@ def grid_a(county):
 
     upload = upload_create(actor=c.worker_a, photo=_png())  # a photo chosen for a form not sent yet
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
-                   session=session, agreement=agreement, key=key, mediator=mediator,
+                   session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
                    notification=Notification.objects.filter(user=c.worker_a).first())
     return c
@@ -160,6 +164,9 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "campaigns:board_partial": {"pk": [x["incident"].pk]},
         "mediation:agreement_docx": {"pk": [x["agreement"].pk]},
         "mediation:centre": {"code": [c.village.code]},  # 新联村's centre: grid B's worker is not a mediator there
+        "rooms:detail": {"pk": [x["grid_room"].pk]},
+        "rooms:edit": {"pk": [x["grid_room"].pk]},
+        "rooms:active": {"pk": [x["grid_room"].pk]},
         "open311:key_revoke": {"pk": [x["key"].pk]},
         "api:post-detail": {"pk": [c.grid_a.posts.first().pk]},
         "api:post-end": {"pk": [c.grid_a.posts.first().pk]},
@@ -185,7 +192,7 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
     from django.contrib import admin as django_admin
 
     from shanzhi.audit.models import AuditEntry
-    from shanzhi.mediation.models import Centre, Room
+    from shanzhi.mediation.models import Centre
     from shanzhi.people.models import CadreRegistration
 
     x = c.extra
@@ -200,7 +207,6 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
         "audit.auditentry": list(AuditEntry.objects.filter(unit_path__startswith=c.grid_a.path)
                                  .values_list("pk", flat=True)[:2]),
         "mediation.centre": list(Centre.objects.filter(unit=c.village).values_list("pk", flat=True)),
-        "mediation.room": list(Room.objects.filter(centre__unit=c.village).values_list("pk", flat=True)),
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}
