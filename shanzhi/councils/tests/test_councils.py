@@ -19,7 +19,7 @@ from shanzhi.audit.models import AuditEntry
 from shanzhi.councils import defaults, services
 from shanzhi.councils.models import Council, CouncilType
 from shanzhi.lib import clock
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.lib.testing import PASSWORD
 from shanzhi.org.models import Role
 from shanzhi.org.services import post_appoint
