@@ -11,8 +11,10 @@ from shanzhi.accounts import scopes
 from shanzhi.cases.public import mask_name
 from shanzhi.councils import access
 from shanzhi.councils.models import Comment, Council, Member, Topic
+from shanzhi.lib import crypto
 from shanzhi.lib.errors import NotFound
 from shanzhi.lib.parsing import id_or_none
+from shanzhi.people.models import Resident
 
 HIDDEN_COMMENT = "该评论已被隐藏"
 HIDDEN_TOPIC = "该议题已被隐藏"
@@ -112,6 +114,24 @@ def councils_for_case(*, user, case) -> list[Council]:
             .order_by("unit__path", "type__sort") if access.may_run(user, c)]
 
 
+def resident_by_id_number(id_number: str) -> Resident | None:
+    """The registered resident with this (normalised) ID number; the service decides whether the caller may
+    name them (a member of this council, a resident of this worker's grid) and answers alike when not."""
+    if not id_number:
+        return None
+    return Resident.objects.select_related("household__micro_grid").filter(
+        id_number_hash=crypto.lookup_hash(id_number)).first()
+
+
+def council_of_resident(resident: Resident, council_type) -> Council | None:
+    """The resident's council of a type: the nearest active one at or above their micro-grid."""
+    if resident.household is None:
+        return None
+    codes = resident.household.micro_grid.ancestor_codes
+    return (Council.objects.filter(type=council_type, unit__code__in=codes, is_active=True)
+            .select_related("type", "unit").order_by("-unit__path").first())
+
+
 # ---- what the public sees --------------------------------------------------------------------------
 
 def sees_whole(user, topic: Topic) -> bool:
@@ -126,9 +146,11 @@ def is_author(user, topic: Topic) -> bool:
     return bool(user is not None and topic.author_user_id and topic.author_user_id == getattr(user, "pk", None))
 
 
-def author_label(topic: Topic, viewer=None) -> str:
+def author_label(topic: Topic, viewer=None, whole: bool | None = None) -> str:
     """Who raised it as the viewer may see it: anonymous to the public, surname + 某 to other residents."""
-    if viewer is not None and (is_author(viewer, topic) or sees_whole(viewer, topic)):
+    if whole is None:
+        whole = sees_whole(viewer, topic)
+    if viewer is not None and (whole or is_author(viewer, topic)):
         return topic.author_name
     if topic.anonymous:
         return gettext(ANONYMOUS)
@@ -140,11 +162,24 @@ def public_author(topic: Topic) -> str | None:
     return None if topic.anonymous else mask_name(topic.author_name)
 
 
-def topic_shown(topic: Topic, viewer=None) -> dict:
+def topic_shown(topic: Topic, viewer=None, whole: bool | None = None) -> dict:
     """Title and text as the viewer may see them (a hidden topic's words only for moderators and staff)."""
-    if topic.hidden and not sees_whole(viewer, topic):
+    if topic.hidden and not (sees_whole(viewer, topic) if whole is None else whole):
         return {"title": gettext(HIDDEN_TOPIC), "text": "", "hidden": True}
     return {"title": topic.title, "text": topic.text, "hidden": topic.hidden}
+
+
+def topic_rows(topics, viewer) -> list[dict]:
+    """Rows of a topic list as the viewer may see them; one officer check per council, not per topic."""
+    whole: dict[int, bool] = {}
+    rows = []
+    for t in topics:
+        if t.council_id not in whole:
+            whole[t.council_id] = sees_whole(viewer, t)
+        w = whole[t.council_id]
+        rows.append({"topic": t, **topic_shown(t, viewer, w), "author": author_label(t, viewer, w),
+                     "status": gettext(t.get_status_display())})
+    return rows
 
 
 def comment_rows(topic: Topic, viewer=None) -> list[dict]:

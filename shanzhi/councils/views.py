@@ -40,10 +40,9 @@ from shanzhi.councils.forms import (
     TopicForm,
 )
 from shanzhi.councils.lifecycle import STEPS
-from shanzhi.councils.models import Comment, Council, CouncilType, TopicPhoto, TopicStatus
-from shanzhi.lib import crypto
+from shanzhi.councils.models import Comment, CouncilType, TopicPhoto, TopicStatus
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
-from shanzhi.lib.parsing import id_or_none
+from shanzhi.lib.parsing import add_to_form, id_or_none
 from shanzhi.org.models import OrgUnit
 from shanzhi.people.models import Resident
 
@@ -79,18 +78,6 @@ def council_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             raise DjangoPermissionDenied(str(exc)) from None
 
     return wrapper
-
-
-def _apply(form, exc: DomainError) -> None:
-    """A service's refusal on the form: on its fields where they match, else for the whole form."""
-    placed = False
-    for field, msgs in exc.fields.items():
-        if field in form.fields:
-            for m in msgs:
-                form.add_error(field, m)
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc))
 
 
 def _is_resident(user) -> bool:
@@ -132,15 +119,10 @@ def council_detail(request: HttpRequest, pk: int) -> HttpResponse:
     current, past = selectors.members_of(council)
     return render(request, "councils/council_detail.html", {
         "council": council, "type_name": _type_label(council.type), "current": current, "past": past,
-        "page": page, "rows": _topic_rows(page.object_list, user), "filters": filters, "status": status,
+        "page": page, "rows": selectors.topic_rows(page.object_list, user), "filters": filters, "status": status,
         "may_run": access.may_run(user, council), "may_raise": services.may_raise(user, council),
         "end_form": MemberEndForm(auto_id="end-%s"),
     })
-
-
-def _topic_rows(topics, user) -> list[dict]:
-    return [{"topic": t, **selectors.topic_shown(t, user), "author": selectors.author_label(t, user),
-             "status": gettext(t.get_status_display())} for t in topics]
 
 
 @council_page
@@ -164,16 +146,11 @@ def council_create(request: HttpRequest) -> HttpResponse:
                     council = services.council_create(actor=user, type=cd["type"], unit=unit, name=cd["name"],
                                                       founded_on=cd["founded_on"])
                 except DomainError as exc:
-                    _apply(form, exc)
+                    add_to_form(form, exc)
                 else:
                     messages.success(request, gettext("已设立：%(name)s") % {"name": council.name})
                     return redirect("councils:council_detail", pk=council.pk)
     return render(request, "councils/council_form.html", {"form": form}, status=status)
-
-
-def _resident_by_id_number(id_number: str) -> Resident | None:
-    return Resident.objects.select_related("household__micro_grid").filter(
-        id_number_hash=crypto.lookup_hash(id_number)).first() if id_number else None
 
 
 @council_page
@@ -191,7 +168,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
             cd = form.cleaned_data
             resident = staff = None
             if cd["id_number"]:
-                resident = _resident_by_id_number(cd["id_number"])
+                resident = selectors.resident_by_id_number(cd["id_number"])
                 if resident is None:
                     form.add_error("id_number", gettext("未找到居住在%(unit)s的该居民") % {"unit": council.unit.name})
             else:
@@ -204,7 +181,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
                                         position=cd["position"], chosen_by=cd["chosen_by"],
                                         started_on=cd["started_on"], term_ends_on=cd["term_ends_on"])
                 except DomainError as exc:
-                    _apply(form, exc if "user" not in exc.fields else DomainError(
+                    add_to_form(form, exc if "user" not in exc.fields else DomainError(
                         str(exc), fields={"username": exc.fields["user"]}))
                 else:
                     messages.success(request, gettext("已添加成员"))
@@ -228,7 +205,7 @@ def member_end(request: HttpRequest, pk: int) -> HttpResponse:
                 services.member_end(actor=user, member=member, reason=form.cleaned_data["reason"],
                                     ended_on=form.cleaned_data["ended_on"])
             except DomainError as exc:
-                _apply(form, exc)
+                add_to_form(form, exc)
             else:
                 messages.success(request, gettext("已办理离任：%(name)s") % {"name": member.name})
                 return redirect("councils:council_detail", pk=member.council_id)
@@ -270,7 +247,7 @@ def topic_raise(request: HttpRequest, pk: int) -> HttpResponse:
                     topic = services.topic_raise(actor=user, council=council, title=cd["title"], text=cd["text"],
                                                  category=cd["category"], anonymous=cd["anonymous"], photos=photos)
             except DomainError as exc:
-                _apply(form, exc)
+                add_to_form(form, exc)
                 pending, _missing = uploads.uploads_for(user=user, tokens=[p.token for p in pending])
             else:
                 messages.success(request, gettext("议题已提交，编号 %(number)s") % {"number": topic.number})
@@ -358,7 +335,7 @@ def topic_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
     except DomainError as exc:
         form = forms.get(action if action in ("decline", "comment", "hide") else "")
         if form is not None and exc.fields:
-            _apply(form, exc)
+            add_to_form(form, exc)
         return _topic_page(request, topic, forms=forms, error="" if form is not None and form.errors else str(exc),
                            failed=action, status=400)
     if done is None:  # a form with errors
@@ -442,26 +419,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     topics = selectors.topic_queue_for(user=user, status=status, type_code=(cd.get("type") or "").strip())
     page = Paginator(topics, PAGE).get_page(request.GET.get("page"))
     return render(request, "councils/queue.html", {
-        "page": page, "rows": _topic_rows(page.object_list, user), "filters": filters, "status": status,
+        "page": page, "rows": selectors.topic_rows(page.object_list, user), "filters": filters, "status": status,
         "types": CouncilType.objects.filter(is_active=True), "type_code": cd.get("type") or "",
         "statuses": [(v, gettext(label)) for v, label in TopicStatus.choices],
     })
 
 
 def _resident_for_proxy(form, id_number: str) -> Resident | None:
-    resident = _resident_by_id_number(id_number)
+    resident = selectors.resident_by_id_number(id_number)
     if resident is None:
         form.add_error("id_number", gettext("未找到该居民，或不在您的代办范围"))
     return resident
-
-
-def _village_council(resident: Resident, council_type: CouncilType) -> Council | None:
-    """The resident's council of a type: the nearest one at or above their micro-grid."""
-    if resident.household is None:
-        return None
-    codes = resident.household.micro_grid.ancestor_codes
-    return (Council.objects.filter(type=council_type, unit__code__in=codes, is_active=True)
-            .select_related("type", "unit").order_by("-unit__path").first())
 
 
 @council_page
@@ -483,7 +451,7 @@ def proxy(request: HttpRequest) -> HttpResponse:
         if valid and not form.errors:
             cd = form.cleaned_data
             resident = _resident_for_proxy(form, cd["id_number"])
-            council = _village_council(resident, cd["council_type"]) if resident is not None else None
+            council = selectors.council_of_resident(resident, cd["council_type"]) if resident is not None else None
             if resident is not None and council is None:
                 form.add_error("council_type", gettext("该居民所在村（社区）尚未设立该组织"))
             if not form.errors:
@@ -494,7 +462,7 @@ def proxy(request: HttpRequest) -> HttpResponse:
                                                      category=cd["category"], anonymous=cd["anonymous"],
                                                      photos=photos, for_resident=resident)
                 except DomainError as exc:
-                    _apply(form, exc if "resident" not in exc.fields else DomainError(
+                    add_to_form(form, exc if "resident" not in exc.fields else DomainError(
                         str(exc), fields={"id_number": exc.fields["resident"]}))
                     pending, _missing = uploads.uploads_for(user=user, tokens=[p.token for p in pending])
                 else:
@@ -515,7 +483,7 @@ def proxy(request: HttpRequest) -> HttpResponse:
                 except DomainError as exc:
                     if "resident" in exc.fields:
                         exc = DomainError(str(exc), fields={"id_number": exc.fields["resident"]})
-                    _apply(support_form, exc)
+                    add_to_form(support_form, exc)
                 else:
                     messages.success(request, gettext("已代%(name)s附议 %(number)s") % {
                         "name": resident.name, "number": topic.number})
@@ -548,7 +516,7 @@ def from_case(request: HttpRequest, number: str) -> HttpResponse:
                 form.add_error(None, str(exc))
                 status = 403
             except DomainError as exc:
-                _apply(form, exc)
+                add_to_form(form, exc)
             else:
                 messages.success(request, gettext("已提交%(name)s，议题编号 %(number)s") % {
                     "name": council.name, "number": topic.number})

@@ -301,3 +301,28 @@ def test_worker_b_and_other_villages_see_nothing_of_the_villages_topics(setting)
         assert client_for(user).get(url).status_code == 404 == client_for(user).get(missing).status_code
     for user in (s.zhang, s.li, s.wang, s.cadre, s.c.town_staff, s.c.admin):
         assert client_for(user).get(url).status_code == 200
+
+
+def test_topic_lists_take_the_same_queries_for_many_topics(setting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    s = setting
+    pages = [(s.cadre, reverse("councils:queue")), (s.li, reverse("councils:council_detail", args=[s.council.pk])),
+             (s.c.admin, reverse("councils:queue"))]
+
+    def counts() -> list[int]:
+        out = []
+        for user, url in pages:
+            client = client_for(user)
+            client.get(url)  # warm the session
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            out.append(len(ctx))
+        return out
+
+    raise_topic(s)
+    few = counts()
+    for i in range(10):
+        raise_topic(s, actor=s.li if i % 2 else s.zhang, title=f"议题{i}", anonymous=bool(i % 3))
+    assert counts() == few
