@@ -64,7 +64,8 @@ class TopicSerializer(serializers.ModelSerializer):
     title = serializers.SerializerMethodField()
     text = serializers.SerializerMethodField()
     author = serializers.SerializerMethodField(help_text="surname + 某; null when the author is anonymous")
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True,
+                                            help_text="case category code, or null")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     by_proxy = serializers.SerializerMethodField(help_text="raised by a grid worker for a resident")
 
