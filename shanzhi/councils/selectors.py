@@ -110,8 +110,13 @@ def topic_get_for_case(*, user, case) -> list[Topic]:
 def councils_for_case(*, user, case) -> list[Council]:
     """Councils at or above the case's place that the user runs: where "提交议事会" may take it."""
     codes = set(case.unit.ancestor_codes) | set(case.handling_unit.ancestor_codes)
-    return [c for c in Council.objects.filter(unit__code__in=codes, is_active=True).select_related("type", "unit")
-            .order_by("unit__path", "type__sort") if access.may_run(user, c)]
+    councils = list(Council.objects.filter(unit__code__in=codes, is_active=True).select_related("type", "unit")
+                    .order_by("unit__path", "type__sort"))
+    if not councils or user is None or not getattr(user, "is_authenticated", False):
+        return []
+    officer_of = set(Member.objects.filter(access.current_q(), access.holder_q(user), position__in=access.OFFICERS,
+                                           council__in=councils).values_list("council_id", flat=True))
+    return [c for c in councils if c.pk in officer_of or scopes.may(user, "councils.run", c.unit)]
 
 
 def resident_by_id_number(id_number: str) -> Resident | None:
