@@ -127,8 +127,10 @@ def grid_a(county):
     upload = upload_create(actor=c.worker_a, photo=_png())  # a photo chosen for a form not sent yet
     with clock.frozen(NINE):  # 新联村's residents' council, a member and a topic with a photo (grid A's resident)
         from shanzhi.councils import services as council_services
+        from shanzhi.councils.defaults import ensure_types
         from shanzhi.councils.models import CouncilType
 
+        ensure_types()
         council = council_services.council_create(actor=None, type=CouncilType.objects.get(code="residents"),
                                                   unit=c.village)
         member = council_services.member_add(actor=None, council=council, resident=c.resident)

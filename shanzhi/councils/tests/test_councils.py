@@ -34,6 +34,7 @@ def resident_user(resident) -> User:
 
 def build_setting(county) -> SimpleNamespace:
     c = county
+    defaults.ensure_types()  # a transactional test before may have flushed the data migration's rows
     cadre = user_create_staff(actor=None, username="cadre", password=PASSWORD, display_name="村干部老陈",
                               check_strength=False)
     post_appoint(actor=None, unit=c.village, role=Role.VILLAGE_CADRE, user=cadre, start_date=dt.date(2024, 1, 1))
