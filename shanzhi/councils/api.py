@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from shanzhi.accounts.api import error_responses
 from shanzhi.cases.public import mask_name
 from shanzhi.councils import access, selectors
-from shanzhi.councils.models import Comment, Council, CouncilType, Topic, TopicStatus
+from shanzhi.councils.models import Comment, Council, CouncilType, Member, Topic, TopicStatus
 from shanzhi.lib import parsing
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.org.api import StaffViewSet, parse_query
@@ -40,8 +40,10 @@ class CouncilSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField(child=serializers.CharField())))
     def get_members(self, council: Council) -> list[dict]:
-        return [{"name": m.name, "position": m.position} for m in access.current_members(council)
-                .order_by("position", "started_on", "id")]
+        rows = getattr(council, "current_list", None)
+        if rows is None:
+            rows = access.current_members(council).order_by("position", "started_on", "id")
+        return [{"name": m.name, "position": m.position} for m in rows]
 
 
 class CommentSerializer(serializers.Serializer):
@@ -129,8 +131,10 @@ class CouncilViewSet(StaffViewSet):
     def list(self, request: Request) -> Response:
         """List the councils in scope, by type."""
         f = parse_query(CouncilFilterSerializer, request)
-        return self.paginated(selectors.council_list_for(user=request.user, type_code=f.get("type", "")),
-                              CouncilSerializer)
+        rows = selectors.council_list_for(user=request.user, type_code=f.get("type", "")).prefetch_related(
+            Prefetch("members", Member.objects.filter(access.current_q()).order_by("position", "started_on", "id"),
+                     to_attr="current_list"))
+        return self.paginated(rows, CouncilSerializer)
 
     @extend_schema(responses={200: CouncilSerializer, **error_responses(401, 404)})
     def retrieve(self, request: Request, pk: str) -> Response:

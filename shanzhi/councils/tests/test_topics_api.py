@@ -99,3 +99,23 @@ def test_the_schema_documents_the_endpoints(db):
     for path in ("/api/v1/councils/", "/api/v1/councils/{id}/", "/api/v1/council-topics/",
                  "/api/v1/council-topics/{number}/"):
         assert path in schema["paths"], path
+
+
+def test_the_council_list_costs_the_same_queries_for_more_councils(setting):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shanzhi.councils.models import CouncilType
+
+    s = setting
+    client = api(s.c.admin)
+    client.get("/api/v1/councils/")
+    with CaptureQueriesContext(connection) as two:
+        assert len(client.get("/api/v1/councils/").json()["results"]) == 2
+    for code in ("worthies", "legal", "moral"):
+        council = services.council_create(actor=None, type=CouncilType.objects.get(code=code), unit=s.c.village)
+        if code != "legal":  # the legal team takes staff only
+            services.member_add(actor=None, council=council, resident=s.c.resident)
+    with CaptureQueriesContext(connection) as five:
+        assert len(client.get("/api/v1/councils/").json()["results"]) == 5
+    assert len(five) == len(two)
