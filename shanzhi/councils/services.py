@@ -284,7 +284,7 @@ def topic_from_case(*, actor, case: Case, council: Council, title: str = "", not
                         text=((note or "").strip() or case.description)[:MAX_TEXT],
                         category=case.category, case=case, now=now)
     case_services.case_annotate(actor=actor, case=case, note=f"已提交{council.name}，议题编号 {topic.number}",
-                                data={"council_topic": topic.number}, now=now)
+                                data={"council_topic": topic.number}, public=True, now=now)
     return topic
 
 

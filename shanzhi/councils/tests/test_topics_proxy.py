@@ -116,7 +116,7 @@ def test_a_case_is_brought_to_the_council_and_linked_both_ways(setting):
     topic = services.topic_from_case(actor=s.cadre, case=case, council=s.council, title="村道积水")
     assert topic.case == case and topic.title == "村道积水" and topic.text == case.description
     note = case.events.get(action="annotate")
-    assert topic.number in note.note and note.actor == s.cadre
+    assert topic.number in note.note and note.actor == s.cadre and note.public  # the reporter reads it too
     with pytest.raises(DomainError):  # once per council
         services.topic_from_case(actor=s.cadre, case=case, council=s.council)
     case_page = client_for(s.cadre).get(reverse("cases:staff_detail", args=[case.number])).content.decode()
