@@ -15,6 +15,7 @@ STAFF = [
     (_("诉求"), "cases:all", None, "cases.view"),
     (_("走访与动员"), "campaigns:list", None, "campaigns.view"),
     (_("矛调中心"), "mediation:calendar", None, "mediation.view"),
+    (_("议事协商"), "councils:index", None, "councils.view"),
     (_("指挥中心"), "dashboard:home", None, "dashboard.view"),
     (_("通知"), "cases:inbox", None, None),
     (_("审计日志"), "audit:list", None, "audit.view"),
@@ -24,6 +25,7 @@ RESIDENT = [
     (_("我要反映"), "cases:report", None, None),
     (_("我的诉求"), "cases:mine", None, None),
     (_("村里动态"), "cases:feed", None, None),
+    (_("议事协商"), "councils:index", None, None),
     (_("我的任务"), "campaigns:mine", None, None),
     (_("通知"), "cases:inbox", None, None),
 ]

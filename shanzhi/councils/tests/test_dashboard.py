@@ -9,8 +9,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from shanzhi.councils.models import (Attendance, Council, CouncilType, Decision, DecisionOutcome, Meeting,
-                                     MeetingStatus, Member, Topic)
+from shanzhi.councils.models import (
+    Attendance,
+    Council,
+    CouncilType,
+    Decision,
+    DecisionOutcome,
+    Meeting,
+    MeetingStatus,
+    Member,
+    Topic,
+)
 from shanzhi.dashboard import registry
 from shanzhi.lib.periods import month_period
 
