@@ -128,6 +128,13 @@ def resident_by_id_number(id_number: str) -> Resident | None:
         id_number_hash=crypto.lookup_hash(id_number)).first()
 
 
+def staff_user_by_username(username: str):
+    """An active staff account by user name (a staff member of a council); the service checks the type's rule."""
+    from shanzhi.accounts.models import User, UserKind
+
+    return User.objects.filter(username=(username or "").strip()[:150], kind=UserKind.STAFF, is_active=True).first()
+
+
 def council_of_resident(resident: Resident, council_type) -> Council | None:
     """The resident's council of a type: the nearest active one at or above their micro-grid."""
     if resident.household is None:

@@ -8,22 +8,17 @@ Views are thin: reads through `selectors`, every write and every check of who ma
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_noop
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shanzhi.accounts import scopes
-from shanzhi.accounts.models import User, UserKind
+from shanzhi.accounts.models import UserKind
 from shanzhi.cases import selectors as case_selectors
 from shanzhi.cases import uploads
 from shanzhi.councils import access, selectors, services
@@ -43,6 +38,7 @@ from shanzhi.councils.lifecycle import STEPS
 from shanzhi.councils.models import Comment, CouncilType, TopicPhoto, TopicStatus
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.parsing import add_to_form, id_or_none
+from shanzhi.lib.views import user_page
 from shanzhi.org.models import OrgUnit
 from shanzhi.people.models import Resident
 
@@ -63,25 +59,8 @@ TOPIC_ACTIONS = ("accept", "decline", "support", "follow", "unfollow", "comment"
 PAGE = 30
 
 
-def council_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in users; NotFound -> 404, PermissionDenied -> 403."""
-
-    @login_required
-    @never_cache
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-
-    return wrapper
-
-
-def _is_resident(user) -> bool:
-    return getattr(user, "kind", "") == UserKind.RESIDENT
+# Logged-in users, residents and staff alike: the services decide (out of scope: 404).
+council_page = user_page
 
 
 def _type_label(t: CouncilType) -> str:
@@ -172,7 +151,7 @@ def member_add(request: HttpRequest, pk: int) -> HttpResponse:
                 if resident is None:
                     form.add_error("id_number", gettext("未找到居住在%(unit)s的该居民") % {"unit": council.unit.name})
             else:
-                staff = User.objects.filter(username=cd["username"].strip(), kind=UserKind.STAFF).first()
+                staff = selectors.staff_user_by_username(cd["username"])
                 if staff is None:
                     form.add_error("username", gettext("未找到该工作人员"))
             if not form.errors:
