@@ -34,7 +34,7 @@ def _full_q(user, field: str) -> Q:
     if not getattr(user, "is_authenticated", False):
         return Q(pk__in=[])
     if scopes.covers_all(user, "councils.view"):
-        return Q()
+        return Q(pk__isnull=False)  # not Q(): an empty Q drops out of an OR
     q = Q(**{f"{field}__unit_id__in": OrgUnit.objects.filter(scopes.scope_q(user, "councils.view")).values("id")})
     return q | Q(**{f"{field}_id__in": Member.objects.filter(access.current_q(), access.holder_q(user))
                     .values("council_id")})
