@@ -221,9 +221,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 def _rooms_for(council: Council):
-    from shanzhi.rooms.models import Room
+    from shanzhi.rooms.selectors import rooms_for
 
-    return Room.objects.filter(unit__code__in=council.unit.ancestor_codes, is_active=True).order_by("name", "id")
+    return rooms_for(council.unit)
 
 
 def _accepted(council: Council):
