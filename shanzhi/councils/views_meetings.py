@@ -414,7 +414,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
 def _owners(council: Council):
     """Who may be given a task: members with an account and staff of the council's unit (the service checks)."""
     member_ids = svc.member_user_ids(access.current_members(council))
-    staff = scopes.holders_q("councils.view", "posts")
+    staff = scopes.holders_q("councils.view")
     from shanzhi.org.models import Post
 
     staff_ids = Post.objects.filter(Post.current_q(), staff, user__isnull=False,
