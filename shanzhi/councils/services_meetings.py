@@ -14,6 +14,7 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 
+from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -47,11 +48,12 @@ from shanzhi.councils.models import (
 )
 from shanzhi.councils.signals import topic_decided, topic_done
 from shanzhi.lib import clock
-from shanzhi.lib.errors import DomainError, PermissionDenied
+from shanzhi.lib.errors import DomainError, PermissionDenied, RateLimited
 
 MAX_MEETING_HOURS = 12
 BOOKING_KIND = "councils.meeting"
 CODE_DIGITS = 6
+MAX_WRONG_CODES = 10
 # A case of a decision counts as finished once it left the open states (closed, rated, void, merged)
 UNFINISHED_CASE_STATUSES = (*OPEN_STATUSES, Status.PARKED)
 Majority = CouncilType.Majority
@@ -264,13 +266,18 @@ def _agenda_add(*, actor, meeting: Meeting, topic: Topic, now: dt.datetime) -> A
         raise _bad("topic", "只能把本议事组织的议题列入议程")
     if topic.hidden:
         raise _bad("topic", "该议题已隐藏，不能列入议程")
-    if topic.status != TopicStatus.ACCEPTED:
-        raise _bad("topic", f"议题“{topic.title[:30]}”当前状态为“{topic.get_status_display()}”，只有已受理的议题可以列入议程",
-                   code="invalid_state")
+    if topic.status not in (TopicStatus.ACCEPTED, TopicStatus.DELIBERATED):
+        raise _bad("topic", f"议题“{topic.title[:30]}”当前状态为“{topic.get_status_display()}”，只有已受理或已审议未决的议题"
+                            "可以列入议程", code="invalid_state")
+    if meeting.agenda.filter(topic=topic).exists():
+        raise _bad("topic", "该议题已在本次会议议程中")
     order = (meeting.agenda.order_by("-order").values_list("order", flat=True).first() or 0) + 1
     item = AgendaItem.objects.create(meeting=meeting, topic=topic, order=order)
-    lifecycle.move(topic, action="schedule", actor=actor, now=now, data={"meeting": meeting.pk},
-                   note=f"列入{timezone.localtime(meeting.starts_at):%Y-%m-%d}“{meeting.title}”议程")
+    note = f"列入{timezone.localtime(meeting.starts_at):%Y-%m-%d}“{meeting.title}”议程"
+    if topic.status == TopicStatus.ACCEPTED:
+        lifecycle.move(topic, action="schedule", actor=actor, now=now, data={"meeting": meeting.pk}, note=note)
+    else:  # deliberated at an earlier meeting without a decision: back on an agenda, its status kept
+        lifecycle.record(topic, action="agenda", actor=actor, now=now, data={"meeting": meeting.pk}, note=note)
     return item
 
 
@@ -297,10 +304,12 @@ def agenda_remove(*, actor, meeting: Meeting, topic: Topic, now: dt.datetime | N
     if item is None:
         raise _bad("topic", "该议题不在本次会议议程中")
     topic = Topic.objects.select_for_update().get(pk=topic.pk)
-    if topic.status != TopicStatus.SCHEDULED or meeting.motions.filter(topic=topic).exists():
+    if (topic.status not in (TopicStatus.SCHEDULED, TopicStatus.DELIBERATED)
+            or meeting.motions.filter(topic=topic).exists()):
         raise _bad("topic", "该议题已经表决或作出决定，不能移出议程", code="invalid_state")
     item.delete()
-    lifecycle.move(topic, action="unschedule", actor=actor, now=now or clock.now(), data={"meeting": meeting.pk})
+    if topic.status == TopicStatus.SCHEDULED:
+        lifecycle.move(topic, action="unschedule", actor=actor, now=now or clock.now(), data={"meeting": meeting.pk})
     audit_record(actor=actor, action="councils.agenda_remove", obj=meeting, unit_path=meeting.council.unit.path,
                  before={"topic": topic.number})
 
@@ -400,10 +409,17 @@ def meeting_check_in(*, actor, meeting: Meeting, token: str = "", code: str = ""
     only while the meeting is open. A second check-in keeps the first."""
     member = _member_gate(actor, meeting, state=_status_in(meeting, MeetingStatus.OPEN, doing="签到"), doing="签到")
     token, code = (token or "").strip(), (code or "").strip()
+    tries_key = f"councils.checkin:{meeting.pk}:{member.pk}"
+    tries = caches["throttle"]
+    if (tries.get(tries_key) or 0) >= MAX_WRONG_CODES:
+        raise RateLimited("签到码输错次数过多，请由秘书登记到会", code="too_many_tries")
     good = bool(meeting.checkin_token) and (
         (token and hmac.compare_digest(token, meeting.checkin_token))
         or (code and hmac.compare_digest(code, checkin_code(meeting))))
     if not good:
+        # a six-digit code is guessable: a member gets MAX_WRONG_CODES tries per meeting
+        if not tries.add(tries_key, 1, timeout=24 * 3600):
+            tries.incr(tries_key)
         raise _bad("code", "签到码不正确，请扫描会场的二维码或输入屏幕上的签到码", code="bad_code")
     existing = meeting.attendance.filter(member=member).first()
     if existing is not None:

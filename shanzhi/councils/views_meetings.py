@@ -227,7 +227,9 @@ def _rooms_for(council: Council):
 
 
 def _accepted(council: Council):
-    return council.topics.filter(status=TopicStatus.ACCEPTED, hidden=False).order_by("created_at", "id")
+    """Topics that may go on an agenda: accepted, or deliberated earlier without a decision."""
+    return council.topics.filter(status__in=[TopicStatus.ACCEPTED, TopicStatus.DELIBERATED],
+                                 hidden=False).order_by("created_at", "id")
 
 
 @signed_in
@@ -270,7 +272,8 @@ def _meeting_forms(meeting: Meeting, data=None, only: str = "") -> dict:
     made = {
         "cancel": lambda: f.ReasonForm(bound("cancel"), auto_id="cancel-%s"),
         "close": lambda: f.CloseForm(bound("close"), auto_id="close-%s"),
-        "agenda_add": lambda: f.AgendaForm(bound("agenda_add"), topics=_accepted(meeting.council), auto_id="agenda-%s"),
+        "agenda_add": lambda: f.AgendaForm(bound("agenda_add"), topics=_accepted(meeting.council).exclude(
+            agenda_items__meeting=meeting), auto_id="agenda-%s"),
         "attend": lambda: f.AttendForm(bound("attend"), members=access.current_members(meeting.council)
                                        .order_by("position", "name"), auto_id="attend-%s"),
         "motion": lambda: f.MotionForm(bound("motion"), topics=agenda_topics.filter(

@@ -203,3 +203,21 @@ def test_decision_scope_and_publication(council, open_meeting):
         with pytest.raises(NotFound):
             sel.decision_get_for(user=outsider, pk=decision.pk)
         assert not sel.decision_list_for(user=outsider).exists()
+
+
+def test_a_topic_deliberated_without_a_decision_is_decided_at_the_next_meeting(council, open_meeting):
+    x = council.extra
+    svc.meeting_close(actor=x["secretary"], meeting=open_meeting, minutes="议而未决")
+    x["topic"].refresh_from_db()
+    assert x["topic"].status == TopicStatus.DELIBERATED
+    nxt = svc.meeting_schedule(actor=x["secretary"], council=x["council"], title="续会",
+                               starts_at=NINE + dt.timedelta(days=8), ends_at=NINE + dt.timedelta(days=8, hours=1),
+                               place="村委会", topics=[x["topic"]])
+    x["topic"].refresh_from_db()
+    assert x["topic"].status == TopicStatus.DELIBERATED and x["topic"].events.filter(action="agenda").exists()
+    svc.meeting_open(actor=x["secretary"], meeting=nxt)
+    for m in (x["m_sec"], x["m_zhang"], x["m_li"]):
+        svc.attendance_mark(actor=x["secretary"], meeting=nxt, member=m)
+    decision = svc.decision_record(actor=x["secretary"], topic=x["topic"], outcome="adopted", text="修",
+                                   meeting=nxt)
+    assert decision.meeting == nxt

@@ -230,3 +230,21 @@ def test_a_room_is_booked_and_freed(council, frozen):
     assert Booking.objects.get(pk=m.booking_id).cancelled
     again = svc.meeting_schedule(actor=x["cadre"], title="改期后", room=hall, **kw)
     assert again.booking.room == hall
+
+
+def test_wrong_codes_run_out(council, meeting):
+    x = council.extra
+    svc.meeting_open(actor=x["secretary"], meeting=meeting)
+    right = svc.checkin_code(meeting)
+    wrong = "000000" if right != "000000" else "111111"
+    for _ in range(svc.MAX_WRONG_CODES):
+        with pytest.raises(DomainError) as e:
+            svc.meeting_check_in(actor=x["u_zhang"], meeting=meeting, code=wrong)
+        assert e.value.code == "bad_code"
+    from shanzhi.lib.errors import RateLimited
+
+    with pytest.raises(RateLimited):
+        svc.meeting_check_in(actor=x["u_zhang"], meeting=meeting, code=right)
+    svc.meeting_check_in(actor=x["u_li"], meeting=meeting, code=right)  # another member is not held back
+    svc.attendance_mark(actor=x["secretary"], meeting=meeting, member=x["m_zhang"])  # the secretary still may
+    assert svc.present_count(meeting) == 2
