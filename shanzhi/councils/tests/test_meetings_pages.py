@@ -192,3 +192,36 @@ def test_pages_render_in_english(council, open_meeting, lang):
     assert page.status_code == 200
 
 
+
+
+def test_list_pages_cost_the_same_for_more_rows(council, frozen):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    x = council.extra
+    desk = client_for(x["cadre"])
+
+    def cost(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert desk.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n: int):
+        for i in range(n):
+            m = svc.meeting_schedule(actor=x["secretary"], council=x["council"], title=f"会{i}",
+                                     starts_at=NINE + dt.timedelta(days=i + 1),
+                                     ends_at=NINE + dt.timedelta(days=i + 1, hours=1), place="村委会")
+            svc.meeting_open(actor=x["secretary"], meeting=m)
+            for member in (x["m_sec"], x["m_zhang"], x["m_li"]):
+                svc.attendance_mark(actor=x["secretary"], meeting=m, member=member)
+            from shanzhi.councils.tests.test_meetings_fixtures import make_topic
+
+            t = make_topic(x["council"], f"议题{i}")
+            svc.agenda_add(actor=x["secretary"], meeting=m, topic=t)
+            svc.decision_record(actor=x["secretary"], topic=t, outcome="adopted", text="同意", meeting=m)
+
+    add(1)
+    urls = [reverse("councils:meeting_list"), reverse("councils:decision_list"), reverse("councils:my_meetings")]
+    before = [cost(u) for u in urls]
+    add(4)
+    assert [cost(u) for u in urls] == before
