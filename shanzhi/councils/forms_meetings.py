@@ -45,6 +45,11 @@ class MeetingForm(forms.Form):
         return data
 
 
+class MoveForm(forms.Form):
+    starts_at = _when(_("开始时间"))
+    ends_at = _when(_("结束时间"))
+
+
 class ReasonForm(forms.Form):
     reason = _text(_("取消原因"), 500, rows=2)
 

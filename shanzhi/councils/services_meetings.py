@@ -330,6 +330,33 @@ def meeting_open(*, actor, meeting: Meeting, now: dt.datetime | None = None) -> 
 
 
 @transaction.atomic
+def meeting_move(*, actor, meeting: Meeting, starts_at: dt.datetime | None, ends_at: dt.datetime | None,
+                 now: dt.datetime | None = None) -> Meeting:
+    """Move a planned meeting to another time; its room booking moves with the same clash check, and the
+    members are told."""
+    access.require_run(actor, meeting.council, what="该会议",
+                       state=_status_in(meeting, MeetingStatus.PLANNED, doing="改期"))
+    _check_times(starts_at, ends_at)
+    now = now or clock.now()
+    if starts_at < now - dt.timedelta(days=1):
+        raise _bad("starts_at", "不能改到已经过去的时间")
+    _lock(meeting)
+    before = {"starts_at": meeting.starts_at.isoformat(), "ends_at": meeting.ends_at.isoformat()}
+    if meeting.booking_id and not meeting.booking.cancelled:
+        from shanzhi.rooms import services as rooms
+
+        rooms.move(actor=_room_actor(actor, meeting.council), booking=meeting.booking, starts_at=starts_at,
+                   ends_at=ends_at, authority="councils.run")
+    meeting.starts_at, meeting.ends_at = starts_at, ends_at
+    meeting.save(update_fields=["starts_at", "ends_at"])
+    _notify_members(meeting, text=f"{meeting.council.name}“{meeting.title}”改于{_when_where(meeting)}召开",
+                    key=f"meeting:{meeting.pk}:move:{int(now.timestamp())}", now=now)
+    audit_record(actor=actor, action="councils.meeting_move", obj=meeting, unit_path=meeting.council.unit.path,
+                 before=before, after={"starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    return meeting
+
+
+@transaction.atomic
 def meeting_cancel(*, actor, meeting: Meeting, reason: str, now: dt.datetime | None = None) -> Meeting:
     """Cancel a planned meeting: its room is freed, its topics go back to accepted, members are told."""
     access.require_run(actor, meeting.council, what="该会议",

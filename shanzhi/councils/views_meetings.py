@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
@@ -51,7 +52,7 @@ LABELS = (
     gettext_noop("已审议"), gettext_noop("已决定"), gettext_noop("办理中"), gettext_noop("已办结"),
 )
 MEETING_ACTIONS = {
-    "open": gettext_lazy("开始会议"), "cancel": gettext_lazy("取消会议"), "close": gettext_lazy("结束会议"),
+    "open": gettext_lazy("开始会议"), "move": gettext_lazy("会议改期"), "cancel": gettext_lazy("取消会议"), "close": gettext_lazy("结束会议"),
     "agenda_add": gettext_lazy("列入议程"), "agenda_remove": gettext_lazy("移出议程"),
     "attend": gettext_lazy("登记到会"), "motion": gettext_lazy("提请表决"), "hands": gettext_lazy("登记举手表决"),
     "motion_close": gettext_lazy("结束表决"), "decide": gettext_lazy("作出决定"),
@@ -270,6 +271,9 @@ def _meeting_forms(meeting: Meeting, data=None, only: str = "") -> dict:
 
     agenda_topics = meeting.council.topics.filter(agenda_items__meeting=meeting)
     made = {
+        "move": lambda: f.MoveForm(bound("move"), initial={"starts_at": timezone.localtime(meeting.starts_at),
+                                                           "ends_at": timezone.localtime(meeting.ends_at)},
+                                   auto_id="move-%s"),
         "cancel": lambda: f.ReasonForm(bound("cancel"), auto_id="cancel-%s"),
         "close": lambda: f.CloseForm(bound("close"), auto_id="close-%s"),
         "agenda_add": lambda: f.AgendaForm(bound("agenda_add"), topics=_accepted(meeting.council).exclude(
@@ -347,6 +351,8 @@ def _motion_of(meeting: Meeting, value) -> Motion:
 def _run_meeting_action(user, meeting: Meeting, action: str, d: dict) -> str:
     if action == "open":
         svc.meeting_open(actor=user, meeting=meeting)
+    elif action == "move":
+        svc.meeting_move(actor=user, meeting=meeting, starts_at=d["starts_at"], ends_at=d["ends_at"])
     elif action == "cancel":
         svc.meeting_cancel(actor=user, meeting=meeting, reason=d["reason"])
     elif action == "close":

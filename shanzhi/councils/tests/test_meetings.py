@@ -248,3 +248,30 @@ def test_wrong_codes_run_out(council, meeting):
     svc.meeting_check_in(actor=x["u_li"], meeting=meeting, code=right)  # another member is not held back
     svc.attendance_mark(actor=x["secretary"], meeting=meeting, member=x["m_zhang"])  # the secretary still may
     assert svc.present_count(meeting) == 2
+
+
+def test_moving_a_meeting_moves_its_room_and_tells_the_members(council, frozen):
+    from shanzhi.rooms.models import Room
+
+    x = council.extra
+    hall = Room.objects.create(unit=council.village, name="村会议室")
+    first = svc.meeting_schedule(actor=x["cadre"], council=x["council"], title="一", room=hall, starts_at=TOMORROW,
+                                 ends_at=TOMORROW + dt.timedelta(hours=1))
+    second = svc.meeting_schedule(actor=x["cadre"], council=x["council"], title="二", room=hall,
+                                  starts_at=TOMORROW + dt.timedelta(hours=3), ends_at=TOMORROW + dt.timedelta(hours=4))
+    with pytest.raises(DomainError) as e:  # onto the other meeting's time
+        svc.meeting_move(actor=x["secretary"], meeting=second, starts_at=TOMORROW,
+                         ends_at=TOMORROW + dt.timedelta(minutes=30))
+    assert e.value.code == "clash"
+    with pytest.raises(DomainError) as e:
+        svc.meeting_move(actor=x["secretary"], meeting=second, starts_at=TOMORROW, ends_at=None)
+    assert "ends_at" in e.value.fields
+    with pytest.raises(PermissionDenied):
+        svc.meeting_move(actor=x["u_zhang"], meeting=second, starts_at=TOMORROW + dt.timedelta(days=1),
+                         ends_at=TOMORROW + dt.timedelta(days=1, hours=1))
+    svc.meeting_move(actor=x["secretary"], meeting=second, starts_at=TOMORROW + dt.timedelta(days=1),
+                     ends_at=TOMORROW + dt.timedelta(days=1, hours=1))
+    second.booking.refresh_from_db()
+    assert second.booking.starts_at == TOMORROW + dt.timedelta(days=1)
+    assert Notification.objects.filter(user=x["u_wang"], dedupe_key__startswith=f"meeting:{second.pk}:move").exists()
+    assert first.booking.starts_at == TOMORROW

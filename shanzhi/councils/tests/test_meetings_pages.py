@@ -8,11 +8,13 @@ import datetime as dt
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from shanzhi.cases.models import Category, Channel
 from shanzhi.councils import services_meetings as svc
 from shanzhi.councils.models import Ballot, Decision, Meeting, MeetingStatus, Motion, TopicStatus
 from shanzhi.councils.tests.test_meetings_fixtures import *  # noqa: F403 - the fixtures
+from shanzhi.councils.tests.test_meetings_fixtures import NINE
 
 
 def client_for(user) -> Client:
@@ -225,3 +227,19 @@ def test_list_pages_cost_the_same_for_more_rows(council, frozen):
     before = [cost(u) for u in urls]
     add(4)
     assert [cost(u) for u in urls] == before
+
+
+def test_moving_and_cancelling_on_the_desk(council, meeting):
+    x = council.extra
+    desk = client_for(x["secretary"])
+    act = lambda name, data: desk.post(reverse("councils:meeting_act", args=[meeting.pk, name]), data)  # noqa: E731
+    bad = act("move", {"starts_at": "2026-11-27T10:00", "ends_at": "2026-11-27T09:00"})
+    assert bad.status_code == 400 and "结束时间应晚于开始时间" in bad.content.decode()
+    assert act("move", {"starts_at": "2026-11-27T10:00", "ends_at": "2026-11-27T11:00"}).status_code == 302
+    meeting.refresh_from_db()
+    assert timezone.localtime(meeting.starts_at).hour == 10
+    assert act("cancel", {"reason": ""}).status_code == 400
+    assert act("cancel", {"reason": "台风"}).status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.status == MeetingStatus.CANCELLED
+    assert act("open", {}).status_code == 400  # a cancelled meeting does not open
