@@ -19,6 +19,7 @@ from shanzhi.org.models import Role
 from shanzhi.org.services import post_appoint
 from shanzhi.tests_browser.conftest import browser_page, live_server, project_static  # noqa: F401 - fixtures
 from shanzhi.tests_browser.test_case_loop import install_migration_data, migration_data_kept, resident_login  # noqa: F401
+from shanzhi.tests_browser.test_mediation import log_in
 
 
 def _staff(username: str, name: str, unit=None, role: str | None = None):
@@ -27,16 +28,6 @@ def _staff(username: str, name: str, unit=None, role: str | None = None):
     if unit is not None:
         post_appoint(actor=None, unit=unit, role=role, user=user, start_date=dt.date(2024, 1, 1))
     return user
-
-
-def _log_in(page, base: str, user, next_url: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/?next={next_url}")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    assert page.url == f"{base}{next_url}", page.url
 
 
 def _submit(page, form) -> None:
@@ -75,7 +66,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     page, base = browser_page, live_server.url
 
     # -- the secretary schedules the meeting with the topic on its agenda, opens it, shows the code
-    _log_in(page, base, secretary, f"/councils/meetings/new/?council={council.pk}")
+    log_in(page, base, secretary, f"/councils/meetings/new/?council={council.pk}")
     starts = (now + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
     page.fill("input[name=title]", "十一月议事会")
     page.fill("input[name=starts_at]", f"{starts:%Y-%m-%dT%H:%M}")
@@ -105,7 +96,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     assert "您已签到" in phone.inner_text("#checkin")
 
     # -- the secretary marks 李梅 and themself present, puts the topic to the vote
-    _log_in(page, base, secretary, meeting_url)
+    log_in(page, base, secretary, meeting_url)
     for name in ("李梅", "周秘书"):
         _act(page, "attend", lambda form, name=name: form.locator("select[name=member]").select_option(label=name))
     assert page.locator(".quorum-met").count() == 1
@@ -131,7 +122,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     phone.context.close()
 
     # -- the secretary closes the vote (2 of 3 present: passed), decides, closes the meeting
-    _log_in(page, base, secretary, meeting_url)
+    log_in(page, base, secretary, meeting_url)
     with page.expect_navigation():
         page.click("text=结束表决")
     assert page.locator(".motion .result").get_attribute("data-result") == "passed"
@@ -148,7 +139,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     assert li.attendance.exists()
 
     # -- the cadre opens a case from the decision; the case is closed; the topic is done
-    _log_in(page, base, cadre, f"/councils/decisions/{decision.pk}/")
+    log_in(page, base, cadre, f"/councils/decisions/{decision.pk}/")
 
     def case(form):
         form.locator("select[name=category]").select_option(label="垃圾堆放")
