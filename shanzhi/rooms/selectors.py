@@ -62,7 +62,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 def schedule(*, actor, room: Room, day_from: dt.date, day_to: dt.date) -> list[Booking]:
     """The room's bookings that are not cancelled and overlap local days `day_from`..`day_to` (inclusive),
     in time order, with their people; NotFound when the actor does not see the room. Two queries."""
-    if actor is not None and not Room.objects.filter(visible_q(actor), pk=room.pk).exists():
+    if actor is not None and not scopes.reaches(actor, VIEW, room.unit):  # the same rule as visible_q
         raise NotFound("未找到该会议室")
     start, end = _day_start(day_from), _day_start(day_to + dt.timedelta(days=1))
     return list(Booking.objects.filter(room=room, cancelled=False, starts_at__lt=end, ends_at__gt=start)

@@ -145,10 +145,12 @@ def _live(booking: Booking):
 @transaction.atomic
 def move(*, actor, booking: Booking, starts_at: dt.datetime, ends_at: dt.datetime, authority: str) -> Booking:
     """Move a booking to another time in the same room, with the same checks (it does not clash with
-    itself). Audited."""
+    itself; a room out of use takes no new time). Audited."""
     booking = Booking.objects.select_for_update(of=("self",)).select_related("room__unit", "unit").get(pk=booking.pk)
     _gate(actor, authority, booking, state=_live(booking))
     _check_times(starts_at, ends_at)
+    if not booking.room.is_active:
+        raise _bad("room", "该会议室已停用，不能改期，请取消后另行预约")
     people = list(booking.people.all())
     _lock(booking.room, people)
     _refuse_clashes(clashes(room=booking.room, starts_at=starts_at, ends_at=ends_at, people=people,
@@ -192,6 +194,17 @@ def _clean_capacity(capacity) -> int | None:
     return capacity
 
 
+def _seen(actor, room: Room) -> bool:
+    """Does the actor see the room (selectors.visible_q: a unit in their "org.view" scope or above it)? Then
+    a refusal to manage it is a 403, not a 404."""
+    return actor is None or scopes.reaches(actor, "org.view", room.unit)
+
+
+def require_manage(*, actor, room: Room) -> None:
+    """Raise NotFound (not seen) or PermissionDenied (seen, not managed) before a form is read."""
+    scopes.require(actor, "rooms.manage", room.unit, what="该会议室", visible=_seen(actor, room))
+
+
 @transaction.atomic
 def room_create(*, actor, unit: OrgUnit | None, name: str, capacity: int | None = None) -> Room:
     """Add a room at a unit of the actor's scope for "rooms.manage". Audited."""
@@ -212,7 +225,7 @@ def room_create(*, actor, unit: OrgUnit | None, name: str, capacity: int | None 
 def room_update(*, actor, room: Room, name: str, capacity: int | None = None) -> Room:
     """Rename a room or change its capacity. Audited."""
     room = Room.objects.select_for_update().select_related("unit").get(pk=room.pk)
-    scopes.require(actor, "rooms.manage", room.unit, what="该会议室")
+    scopes.require(actor, "rooms.manage", room.unit, what="该会议室", visible=_seen(actor, room))
     name = _clean_name(name)
     capacity = _clean_capacity(capacity)
     if Room.objects.filter(unit_id=room.unit_id, name=name).exclude(pk=room.pk).exists():
@@ -233,7 +246,7 @@ def room_set_active(*, actor, room: Room, active: bool) -> Room:
     def state() -> None:
         if room.is_active == active:
             raise DomainError("该会议室已启用" if active else "该会议室已停用", code="invalid_transition")
-    scopes.require(actor, "rooms.manage", room.unit, what="该会议室", state=state)
+    scopes.require(actor, "rooms.manage", room.unit, what="该会议室", visible=_seen(actor, room), state=state)
     room.is_active = active
     room.save(update_fields=["is_active"])
     audit_record(actor=actor, action="rooms.room.activate" if active else "rooms.room.deactivate", obj=room,

@@ -102,6 +102,10 @@ def grid_a(county):
         centre = mediation_services.centre_create(actor=None, unit=c.village, name="新联村调解室",
                                                   rooms=["村调解室"])
         mediation_services.centre_create(actor=None, unit=c.town, name="天凝镇矛调中心", rooms=["调解室A"])
+        from shanzhi.rooms.services import room_create
+
+        # a room of grid A itself (the village's rooms are seen from grid B below it, like the town's hall)
+        grid_room = room_create(actor=c.admin, unit=c.grid_a, name="一网格活动室")
         from shanzhi.accounts.services import user_create_staff
 
         mediator = user_create_staff(actor=None, username="mediator_a", password="x-Shanzhi-2026",
@@ -128,7 +132,7 @@ def grid_a(county):
     council_meeting, council_decision = _council_meeting(c)
     c.extra.update(council_meeting=council_meeting, council_decision=council_decision)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
-                   session=session, agreement=agreement, key=key, mediator=mediator,
+                   session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
                    notification=Notification.objects.filter(user=c.worker_a).first())
     return c
@@ -191,6 +195,9 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:council-meeting-detail": {"pk": [x["council_meeting"].pk]},
         "api:council-decision-detail": {"pk": [x["council_decision"].pk]},
         "mediation:centre": {"code": [c.village.code]},  # 新联村's centre: grid B's worker is not a mediator there
+        "rooms:detail": {"pk": [x["grid_room"].pk]},
+        "rooms:edit": {"pk": [x["grid_room"].pk]},
+        "rooms:active": {"pk": [x["grid_room"].pk]},
         "open311:key_revoke": {"pk": [x["key"].pk]},
         "api:post-detail": {"pk": [c.grid_a.posts.first().pk]},
         "api:post-end": {"pk": [c.grid_a.posts.first().pk]},
@@ -216,7 +223,7 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
     from django.contrib import admin as django_admin
 
     from shanzhi.audit.models import AuditEntry
-    from shanzhi.mediation.models import Centre, Room
+    from shanzhi.mediation.models import Centre
     from shanzhi.people.models import CadreRegistration
 
     x = c.extra
@@ -231,7 +238,6 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
         "audit.auditentry": list(AuditEntry.objects.filter(unit_path__startswith=c.grid_a.path)
                                  .values_list("pk", flat=True)[:2]),
         "mediation.centre": list(Centre.objects.filter(unit=c.village).values_list("pk", flat=True)),
-        "mediation.room": list(Room.objects.filter(centre__unit=c.village).values_list("pk", flat=True)),
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}

@@ -121,6 +121,17 @@ def test_an_inactive_room_is_refused_like_a_missing_one(rooms):
     assert list(selectors.rooms_for(c.village)) == [c.extra["hall"]]
 
 
+def test_a_booking_in_a_room_taken_out_of_use_stays_but_cannot_move(rooms):
+    c = rooms
+    b = book(c, c.extra["room_a"])
+    services.room_set_active(actor=c.admin, room=c.extra["room_a"], active=False)
+    assert not Booking.objects.get(pk=b.pk).cancelled
+    with pytest.raises(DomainError) as err:
+        services.move(actor=c.admin, booking=b, starts_at=NINE + H, ends_at=NINE + 2 * H, authority=RUN)
+    assert list(err.value.fields) == ["room"]
+    services.cancel(actor=c.admin, booking=b, authority=RUN)
+
+
 def test_another_village_cannot_move_or_cancel_a_booking_in_the_shared_hall(rooms):
     c = rooms
     cadre_a, cadre_b = c.extra["cadre_a"], c.extra["cadre_b"]
