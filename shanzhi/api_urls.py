@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from shanzhi.accounts.api import TokenView
 from shanzhi.cases.api import CaseViewSet
 from shanzhi.councils.api import CouncilTopicViewSet, CouncilViewSet
+from shanzhi.councils.api_meetings import CouncilDecisionViewSet, CouncilMeetingViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
@@ -20,6 +21,8 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("councils", CouncilViewSet, basename="council")
 router.register("council-topics", CouncilTopicViewSet, basename="council-topic")
+router.register("council-meetings", CouncilMeetingViewSet, basename="council-meeting")
+router.register("council-decisions", CouncilDecisionViewSet, basename="council-decision")
 
 app_name = "api"
 urlpatterns: list = [

@@ -10,3 +10,7 @@ class CouncilsConfig(AppConfig):
         from shanzhi.councils import dashboard
 
         dashboard.register_indicators()
+        from shanzhi.cases.signals import case_event
+        from shanzhi.councils.receivers_meetings import decision_case_event
+
+        case_event.connect(decision_case_event, dispatch_uid="councils.decision_case_event")

@@ -20,3 +20,7 @@ urlpatterns: list = [
     path("proxy/", v.proxy, name="proxy"),
     path("from-case/<str:number>/", v.from_case, name="from_case"),
 ]
+
+from shanzhi.councils import urls_meetings  # noqa: E402
+
+urlpatterns += urls_meetings.urlpatterns
