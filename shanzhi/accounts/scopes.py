@@ -59,6 +59,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # (an adviser answers their own villages' questions: an object-level grant in legal.services)
     "legal.view": STAFF_ROLES - {R.MICROGRID_HEAD, R.DEPARTMENT_STAFF},
     "legal.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
+    # the moral-appraisal panel's county settings (the public criticism list 黑榜 and what it shows)
+    "appraisal.configure": frozenset({R.COUNTY_ADMIN}),
     # the command centre and the grid evaluation of a unit (each indicator also needs its own app's view)
     "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
     # configure the grid evaluation's weights and grade thresholds
