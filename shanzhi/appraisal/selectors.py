@@ -189,3 +189,15 @@ def counties_for(*, user) -> list[OrgUnit]:
     """Counties whose settings the user may change."""
     return [u for u in OrgUnit.objects.filter(level=Level.COUNTY)
             if scopes.may(user, "appraisal.configure", u)]
+
+
+def desk_villages(*, user, proxy: bool = False) -> list[OrgUnit]:
+    """Villages with a moral panel the user may file for at the desk: where they run councils or sit on
+    the panel, and (`proxy`) where they act for residents of their grid. To fill a picker; the service
+    still decides."""
+    councils = Council.objects.filter(type__code=services.MORAL, is_active=True).select_related("unit")
+    if not scopes.covers_all(user, "councils.run"):
+        member = set(_member_village_ids(user).values_list("unit_id", flat=True))
+        councils = [c for c in councils if c.unit_id in member or scopes.may(user, "councils.run", c.unit)
+                    or (proxy and scopes.reaches(user, "councils.proxy", c.unit))]
+    return sorted({c.unit for c in councils}, key=lambda u: u.path)

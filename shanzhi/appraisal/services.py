@@ -305,7 +305,7 @@ def decision_apply(*, decision: Decision, actor=None, now: dt.datetime | None = 
         if nomination.outcome == Outcome.ADOPTED:
             entry = HonourEntry.objects.create(
                 nomination=nomination, village=nomination.village, nominee_name=nomination.nominee_name,
-                kind=nomination.kind, citation=(decision.text or "").strip() or nomination.deed,
+                kind=nomination.kind, citation=nomination.deed,
                 honoured_on=timezone.localdate(now), created_at=now)
             audit_record(actor=actor, action="appraisal.honour", obj=topic, unit_path=nomination.village.path,
                          after={"honour_entry": entry.pk, "nominee": nomination.nominee_name})

@@ -104,7 +104,7 @@ def test_an_adopted_nomination_goes_on_the_honour_roll_a_rejected_one_does_not(p
     assert adopted.outcome == Outcome.ADOPTED and rejected.outcome == Outcome.REJECTED
     roll = list(selectors.honour_roll(village=c.village))
     assert [(e.nominee_name, e.kind) for e in roll] == [("王大妈", "filial")]
-    assert roll[0].citation == "王大妈孝老爱亲事迹突出，评为孝老爱亲好人"
+    assert roll[0].citation == "十年如一日照顾瘫痪在床的婆婆"  # what they did, as nominated
     assert AuditEntry.objects.filter(action="appraisal.honour").count() == 1
     # the signal again (a retried receiver) changes nothing
     from shanzhi.councils.models import Decision
