@@ -12,7 +12,6 @@ from shanzhi.accounts.models import User, UserKind
 from shanzhi.accounts.services import user_create_staff
 from shanzhi.councils import lifecycle
 from shanzhi.councils.models import Council, CouncilType, Decision, Member, Position, Topic
-from shanzhi.councils.signals import topic_decided
 from shanzhi.lib import clock
 from shanzhi.lib.testing import PASSWORD
 from shanzhi.org.models import Role
@@ -55,15 +54,23 @@ def panels(county):
 
 
 def decide(topic: Topic, outcome: str, text: str = "", actor=None) -> Decision:
-    """Decide a panel topic the way the meetings' decision service does: the topic's steps through the
-    lifecycle, the Decision row, then `topic_decided` inside the same transaction."""
+    """Decide a panel topic through the council's own services: accepted (the lifecycle step the topics'
+    service will take), on the agenda of a meeting of the panel, the meeting open with a quorum, and the
+    decision recorded by the chair by consensus (`decision_record` sends `topic_decided`)."""
+    from shanzhi.councils import services_meetings as meetings
+
     now = clock.now()
+    topic.refresh_from_db()
+    council = topic.council
+    chair = actor or Member.objects.get(council=council, position=Position.CHAIR).user
     with transaction.atomic():
-        topic.refresh_from_db()
-        for step in ("accept", "schedule", "decide"):
-            if lifecycle.allowed(step, topic.status):
-                lifecycle.move(topic, action=step, actor=actor, now=now)
-        decision = Decision.objects.create(topic=topic, outcome=outcome, text=text or "经评议表决", created_at=now,
-                                           published_at=now)
-        topic_decided.send(sender=Decision, decision=decision, actor=actor, now=now)
-    return decision
+        if lifecycle.allowed("accept", topic.status):
+            lifecycle.move(topic, action="accept", actor=chair, now=now)
+    meeting = meetings.meeting_schedule(actor=chair, council=council, title="道德评判会",
+                                        starts_at=now + dt.timedelta(hours=1), ends_at=now + dt.timedelta(hours=2),
+                                        place="村文化礼堂", topics=[topic])
+    meetings.meeting_open(actor=chair, meeting=meeting)
+    for member in Member.objects.filter(council=council):
+        meetings.attendance_mark(actor=chair, meeting=meeting, member=member)
+    return meetings.decision_record(actor=chair, topic=topic, outcome=outcome, text=text or "经评议表决",
+                                    meeting=meeting, referred_to="县文明办" if outcome == "referred" else "")
