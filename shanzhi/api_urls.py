@@ -4,6 +4,8 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from shanzhi.accounts.api import TokenView
+from shanzhi.appraisal.api import ComplaintViewSet as AppraisalComplaintViewSet
+from shanzhi.appraisal.api import HonourViewSet
 from shanzhi.cases.api import CaseViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
@@ -17,6 +19,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("honour-roll", HonourViewSet, basename="honour")
+router.register("appraisal-complaints", AppraisalComplaintViewSet, basename="appraisal-complaint")
 
 app_name = "api"
 urlpatterns: list = [

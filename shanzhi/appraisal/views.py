@@ -39,6 +39,7 @@ from shanzhi.appraisal.forms import (
 )
 from shanzhi.appraisal.models import UPHELD, Complaint, Nomination
 from shanzhi.councils import access
+from shanzhi.lib.codes import mask_text
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org.models import OrgUnit
 from shanzhi.people.models import Resident
@@ -327,7 +328,7 @@ def _complaint_page(request: HttpRequest, c: Complaint, *, hearing: HearingForm 
                                        "proposed": c.proposed, "public_text": c.public_text})
     follow = follow or FollowUpForm(initial={"note": c.follow_up, "corrected": c.corrected})
     return render(request, "appraisal/complaint.html", {
-        "c": c, "topic": c.topic, "may_run": may_run, "hearing": hearing, "follow": follow,
+        "c": c, "topic": c.topic, "act": mask_text(c.act), "may_run": may_run, "hearing": hearing, "follow": follow,
         "hearing_open": not c.decision and c.topic.status in services.OPEN_TOPIC,
         "follow_open": c.decision in UPHELD}, status=status)
 

@@ -42,13 +42,17 @@ def panels(county):
                           started_on=start)
     Member.objects.create(council=panel, resident=c.resident_b, name=c.resident_b.name, position=Position.MEMBER,
                           started_on=start)
+    chair2 = user_create_staff(actor=None, username="chair2", password=PASSWORD, display_name="洋桥评判团主任",
+                               check_strength=False)
+    Member.objects.create(council=panel2, user=chair2, name="洋桥评判团主任", position=Position.CHAIR,
+                          started_on=start)
     secretary = User.objects.create(username=f"r{c.neighbour.pk}", kind=UserKind.RESIDENT,
                                     display_name=c.neighbour.name, resident=c.neighbour)
     member = User.objects.create(username=f"r{c.resident_b.pk}", kind=UserKind.RESIDENT,
                                  display_name=c.resident_b.name, resident=c.resident_b)
     other_resident = User.objects.create(username=f"r{c.resident_c.pk}", kind=UserKind.RESIDENT,
                                          display_name=c.resident_c.name, resident=c.resident_c)
-    c.extra.update(panel=panel, panel2=panel2, cadre=cadre, chair=chair, secretary=secretary, member=member,
+    c.extra.update(panel=panel, panel2=panel2, cadre=cadre, chair=chair, chair2=chair2, secretary=secretary, member=member,
                    other_resident=other_resident)
     return c
 

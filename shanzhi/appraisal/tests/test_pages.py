@@ -218,3 +218,19 @@ def test_staff_are_sent_to_the_desk_forms_and_anonymous_to_log_in(panels):
     resp = client_for(c.admin).post(reverse("appraisal:desk_nominate"), {
         "village": c.village.code, "kind": "family", "nominee_name": "李家", "deed": "家风好"})
     assert resp.status_code == 302 and Nomination.objects.get().topic.author_user == c.admin
+
+
+def test_the_pages_speak_english_when_asked(panels):
+    from django.conf import settings as django_settings
+
+    c = panels
+    decide(nominate(c).topic, "adopted")
+    client = client_for(c.resident_user)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("appraisal:honour", args=[c.village.code])).content.decode()
+    assert "Honour roll" in body and "Bravery" in body and "红榜" not in body
+    body = client.get(reverse("appraisal:complain")).content.decode()
+    assert "Report uncivil conduct" in body and "Dumping rubbish" in body
+    admin = client_for(c.admin)
+    admin.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Criticism list settings" in admin.get(reverse("appraisal:settings")).content.decode()
