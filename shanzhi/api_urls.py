@@ -7,6 +7,7 @@ from shanzhi.accounts.api import TokenView
 from shanzhi.appraisal.api import ComplaintViewSet as AppraisalComplaintViewSet
 from shanzhi.appraisal.api import HonourViewSet
 from shanzhi.cases.api import CaseViewSet
+from shanzhi.councils.api_meetings import CouncilDecisionViewSet, CouncilMeetingViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
@@ -19,6 +20,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("council-meetings", CouncilMeetingViewSet, basename="council-meeting")
+router.register("council-decisions", CouncilDecisionViewSet, basename="council-decision")
 router.register("honour-roll", HonourViewSet, basename="honour")
 router.register("appraisal-complaints", AppraisalComplaintViewSet, basename="appraisal-complaint")
 

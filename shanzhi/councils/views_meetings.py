@@ -221,9 +221,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 def _rooms_for(council: Council):
-    from shanzhi.rooms.models import Room
+    from shanzhi.rooms.selectors import rooms_for
 
-    return Room.objects.filter(unit__code__in=council.unit.ancestor_codes, is_active=True).order_by("name", "id")
+    return rooms_for(council.unit)
 
 
 def _accepted(council: Council):
@@ -414,7 +414,7 @@ def decision_list(request: HttpRequest) -> HttpResponse:
 def _owners(council: Council):
     """Who may be given a task: members with an account and staff of the council's unit (the service checks)."""
     member_ids = svc.member_user_ids(access.current_members(council))
-    staff = scopes.holders_q("councils.view", "posts")
+    staff = scopes.holders_q("councils.view")
     from shanzhi.org.models import Post
 
     staff_ids = Post.objects.filter(Post.current_q(), staff, user__isnull=False,

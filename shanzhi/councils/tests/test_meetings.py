@@ -206,3 +206,27 @@ def test_the_feed_shows_public_meetings_and_published_decisions(council, open_me
     assert open_meeting in feed["meetings"] and decision in feed["decisions"]
     other = sel.feed_for(village=council.village2)
     assert not other["meetings"] and not other["decisions"]
+
+
+def test_a_room_is_booked_and_freed(council, frozen):
+    """The room goes through the one booking service: a clash is refused naming the time; cancelling frees it."""
+    from shanzhi.rooms.models import Booking, Room
+
+    x = council.extra
+    hall = Room.objects.create(unit=council.town, name="镇会议厅")
+    other_village = Room.objects.create(unit=council.village2, name="洋桥村会议室")
+    kw = dict(council=x["council"], starts_at=TOMORROW, ends_at=TOMORROW + dt.timedelta(hours=2))
+    m = svc.meeting_schedule(actor=x["secretary"], title="在镇里开", room=hall, **kw)  # an officer by grant
+    assert m.booking.room == hall and m.booking.kind == "councils.meeting" and svc.place_of(m) == "镇会议厅"
+    assert list(m.booking.people.all()) == [x["secretary"]]  # staff members are held too
+    with pytest.raises(DomainError) as e:
+        svc.meeting_schedule(actor=x["cadre"], title="撞车", room=hall, starts_at=TOMORROW + dt.timedelta(hours=1),
+                             ends_at=TOMORROW + dt.timedelta(hours=3), council=x["council"])
+    assert e.value.code == "clash" and "starts_at" in e.value.fields
+    with pytest.raises(DomainError) as e:
+        svc.meeting_schedule(actor=x["cadre"], title="别村的会议室", room=other_village, **kw)
+    assert "room" in e.value.fields
+    svc.meeting_cancel(actor=x["secretary"], meeting=m, reason="改期")
+    assert Booking.objects.get(pk=m.booking_id).cancelled
+    again = svc.meeting_schedule(actor=x["cadre"], title="改期后", room=hall, **kw)
+    assert again.booking.room == hall
