@@ -234,3 +234,13 @@ def test_the_pages_speak_english_when_asked(panels):
     admin = client_for(c.admin)
     admin.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
     assert "Criticism list settings" in admin.get(reverse("appraisal:settings")).content.decode()
+
+
+def test_the_village_feed_shows_the_honour_roll(panels):
+    c = panels
+    decide(nominate(c).topic, "adopted")
+    body = client_for(c.resident_user).get(reverse("cases:feed")).content.decode()
+    assert "周勇" in body and reverse("appraisal:honour", args=[c.village.code]) in body
+    assert "13912345678" not in body
+    # the other village's feed does not
+    assert "周勇" not in client_for(c.extra["other_resident"]).get(reverse("cases:feed")).content.decode()
