@@ -39,6 +39,7 @@ from shanzhi.appraisal.forms import (
 )
 from shanzhi.appraisal.models import UPHELD, Complaint, Nomination
 from shanzhi.councils import access
+from shanzhi.lib import parsing
 from shanzhi.lib.codes import mask_text
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.org.models import OrgUnit
@@ -89,20 +90,6 @@ def _desk(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
-def _apply(exc: DomainError, form, *, aliases: dict | None = None) -> None:
-    """Put a service's refusal on the form: on the fields it names, else as the form's error."""
-    aliases = aliases or {}
-    placed = False
-    for field, msgs in exc.fields.items():
-        name = aliases.get(field, field)
-        if name in form.fields:
-            for m in msgs:
-                form.add_error(name, m)
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc))
-
-
 def _is_resident(user) -> bool:
     return getattr(user, "kind", "") == UserKind.RESIDENT
 
@@ -149,58 +136,55 @@ def _resident_village(request: HttpRequest) -> OrgUnit | None:
     return village if village is not None and services.moral_council(village) is not None else None
 
 
-@_signed_in
-@require_http_methods(["GET", "POST"])
-def nominate(request: HttpRequest) -> HttpResponse:
-    """A resident nominates a good deed in their own village (staff: the desk form)."""
+def _submit(form, call: Callable[[dict], object]):
+    """Call a service with the form's cleaned data; a refusal naming fields goes on the form (None)."""
+    try:
+        return call(form.cleaned_data)
+    except DomainError as exc:
+        if exc.status != 400:
+            raise
+        parsing.add_to_form(form, exc)
+        return None
+
+
+def _resident_form(request: HttpRequest, *, form_class, template: str, desk: str, create, done: str) -> HttpResponse:
+    """A resident's form about their own village's panel (staff go to the desk form of the same thing)."""
     if not _is_resident(request.user):
-        return redirect("appraisal:desk_nominate")
+        return redirect(desk)
     village = _resident_village(request)
     if village is None:
         return render(request, "appraisal/no_village.html", status=404)
-    form = NominationForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        cd = form.cleaned_data
-        try:
-            n = services.nomination_create(actor=request.user, village=village, kind=cd["kind"],
-                                           nominee_name=cd["nominee_name"], deed=cd["deed"],
-                                           anonymous=cd["anonymous"])
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
-            _apply(exc, form)
-        else:
-            messages.success(request, _("已提交推荐，编号 %(number)s。道德评判团评议通过后将登上红榜。")
-                             % {"number": n.topic.number})
+        made = _submit(form, lambda cd: create(village, cd))
+        if made is not None:
+            messages.success(request, done % {"number": made.topic.number})
             return redirect("appraisal:mine")
-    return render(request, "appraisal/nominate.html", {"form": form, "village": village},
-                  status=400 if form.errors else 200)
+    return render(request, template, {"form": form, "village": village}, status=400 if form.errors else 200)
+
+
+@_signed_in
+@require_http_methods(["GET", "POST"])
+def nominate(request: HttpRequest) -> HttpResponse:
+    """A resident nominates a good deed in their own village."""
+    return _resident_form(
+        request, form_class=NominationForm, template="appraisal/nominate.html", desk="appraisal:desk_nominate",
+        create=lambda village, cd: services.nomination_create(
+            actor=request.user, village=village, kind=cd["kind"], nominee_name=cd["nominee_name"], deed=cd["deed"],
+            anonymous=cd["anonymous"]),
+        done=_("已提交推荐，编号 %(number)s。道德评判团评议通过后将登上红榜。"))
 
 
 @_signed_in
 @require_http_methods(["GET", "POST"])
 def complain(request: HttpRequest) -> HttpResponse:
     """A resident reports uncivil conduct in their own village (heard by the panel; their name not public)."""
-    if not _is_resident(request.user):
-        return redirect("appraisal:desk_complain")
-    village = _resident_village(request)
-    if village is None:
-        return render(request, "appraisal/no_village.html", status=404)
-    form = ComplaintForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        cd = form.cleaned_data
-        try:
-            c = services.complaint_create(actor=request.user, village=village, kind=cd["kind"], act=cd["act"],
-                                          subject_name=cd["subject_name"], occurred_on=cd["occurred_on"])
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
-            _apply(exc, form)
-        else:
-            messages.success(request, _("已提交，编号 %(number)s。道德评判团将进行评议。") % {"number": c.topic.number})
-            return redirect("appraisal:mine")
-    return render(request, "appraisal/complain.html", {"form": form, "village": village},
-                  status=400 if form.errors else 200)
+    return _resident_form(
+        request, form_class=ComplaintForm, template="appraisal/complain.html", desk="appraisal:desk_complain",
+        create=lambda village, cd: services.complaint_create(
+            actor=request.user, village=village, kind=cd["kind"], act=cd["act"], subject_name=cd["subject_name"],
+            occurred_on=cd["occurred_on"]),
+        done=_("已提交，编号 %(number)s。道德评判团将进行评议。"))
 
 
 @_signed_in
@@ -266,7 +250,7 @@ def desk_nominate(request: HttpRequest) -> HttpResponse:
                 exc = DomainError(_("请选择村（社区）"), fields={"village": [_("请选择村（社区）")]})
             elif exc.status != 400:
                 raise
-            _apply(exc, form)
+            parsing.add_to_form(form, exc)
         else:
             messages.success(request, _("已提交推荐，编号 %(number)s。") % {"number": n.topic.number})
             return redirect("appraisal:nomination_detail", pk=n.pk)
@@ -299,7 +283,7 @@ def desk_complain(request: HttpRequest) -> HttpResponse:
                                   fields={"resident": [_("只能为本人网格内、居住在本村的居民代为反映")]})
             elif exc.status != 400:
                 raise
-            _apply(exc, form)
+            parsing.add_to_form(form, exc)
         else:
             messages.success(request, _("已登记，编号 %(number)s。") % {"number": c.topic.number})
             if selectors.complaint_list_for(user=user).filter(pk=c.pk).exists():
@@ -345,37 +329,24 @@ def complaint_hearing(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the hearing (officers of the panel, cadres who run it)."""
     c = selectors.complaint_get_for(user=request.user, pk=pk)
     form = HearingForm(request.POST)
-    if form.is_valid():
-        cd = form.cleaned_data
-        try:
-            services.hearing_record(actor=request.user, complaint=c, heard=cd["heard"], findings=cd["findings"],
-                                    proposed=cd["proposed"], heard_on=cd["heard_on"], public_text=cd["public_text"])
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
-            _apply(exc, form)
-        else:
-            messages.success(request, _("评议记录已保存。"))
-            return redirect("appraisal:complaint_detail", pk=c.pk)
+    if form.is_valid() and _submit(form, lambda cd: services.hearing_record(
+            actor=request.user, complaint=c, heard=cd["heard"], findings=cd["findings"], proposed=cd["proposed"],
+            heard_on=cd["heard_on"], public_text=cd["public_text"])):
+        messages.success(request, _("评议记录已保存。"))
+        return redirect("appraisal:complaint_detail", pk=c.pk)
     return _complaint_page(request, c, hearing=form, status=400)
 
 
 @_desk
 @require_POST
 def complaint_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the follow-up of a decision to educate or to correct."""
     c = selectors.complaint_get_for(user=request.user, pk=pk)
     form = FollowUpForm(request.POST)
-    if form.is_valid():
-        try:
-            services.complaint_follow_up(actor=request.user, complaint=c, note=form.cleaned_data["note"],
-                                         corrected=form.cleaned_data["corrected"])
-        except DomainError as exc:
-            if exc.status != 400:
-                raise
-            _apply(exc, form)
-        else:
-            messages.success(request, _("回访情况已保存。"))
-            return redirect("appraisal:complaint_detail", pk=c.pk)
+    if form.is_valid() and _submit(form, lambda cd: services.complaint_follow_up(
+            actor=request.user, complaint=c, note=cd["note"], corrected=cd["corrected"])):
+        messages.success(request, _("回访情况已保存。"))
+        return redirect("appraisal:complaint_detail", pk=c.pk)
     return _complaint_page(request, c, follow=form, status=400)
 
 
