@@ -6,6 +6,7 @@ A secret ballot never says who voted how: its motion carries counts only. Open b
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -14,7 +15,16 @@ from rest_framework.response import Response
 from shanzhi.accounts.api import error_responses
 from shanzhi.councils import selectors_meetings as sel
 from shanzhi.councils import services_meetings as svc
-from shanzhi.councils.models import AgendaItem, Ballot, Decision, Meeting, MeetingStatus, Motion, Task
+from shanzhi.councils.models import (
+    AgendaItem,
+    Ballot,
+    Decision,
+    DecisionOutcome,
+    Meeting,
+    MeetingStatus,
+    Motion,
+    Task,
+)
 from shanzhi.lib import parsing
 from shanzhi.org.api import StaffViewSet, parse_query
 
@@ -26,7 +36,7 @@ class CouncilRefSerializer(serializers.Serializer):
     type = serializers.CharField(source="type.code", help_text="council type code")
 
 
-class AgendaItemSerializer(serializers.ModelSerializer):
+class CouncilAgendaItemSerializer(serializers.ModelSerializer):
     topic = serializers.CharField(source="topic.number", help_text="topic number")
     title = serializers.CharField(source="topic.title")
     status = serializers.CharField(source="topic.status", help_text="the topic's lifecycle status")
@@ -36,16 +46,18 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         fields = ["order", "topic", "title", "status"]
 
 
-class BallotSerializer(serializers.ModelSerializer):
+class CouncilBallotSerializer(serializers.ModelSerializer):
     member = serializers.CharField(source="member.name")
+    choice = serializers.CharField(help_text="yes, no or abstain")
 
     class Meta:
         model = Ballot
         fields = ["member", "choice", "at"]
 
 
-class MotionSerializer(serializers.ModelSerializer):
+class CouncilMotionSerializer(serializers.ModelSerializer):
     topic = serializers.CharField(source="topic.number", allow_null=True, default=None)
+    result = serializers.CharField(help_text="passed, failed, or empty while the vote is open")
     ballots = serializers.SerializerMethodField(help_text="who voted how; empty on a secret or show-of-hands vote")
 
     class Meta:
@@ -53,16 +65,17 @@ class MotionSerializer(serializers.ModelSerializer):
         fields = ["id", "text", "topic", "secret", "by_show_of_hands", "yes", "no", "abstain", "present", "members",
                   "result", "opened_at", "closed_at", "ballots"]
 
-    @extend_schema_field(BallotSerializer(many=True))
+    @extend_schema_field(CouncilBallotSerializer(many=True))
     def get_ballots(self, motion: Motion) -> list:
         if motion.secret:
             return []
-        return BallotSerializer(motion.ballots.all(), many=True).data
+        return CouncilBallotSerializer(motion.ballots.all(), many=True).data
 
 
 class MeetingSerializer(serializers.ModelSerializer):
     council = CouncilRefSerializer()
     place = serializers.SerializerMethodField()
+    status = serializers.CharField(help_text="planned, open, closed or cancelled")
 
     class Meta:
         model = Meeting
@@ -73,8 +86,8 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class MeetingDetailSerializer(MeetingSerializer):
-    agenda = AgendaItemSerializer(many=True)
-    motions = MotionSerializer(many=True)
+    agenda = CouncilAgendaItemSerializer(many=True)
+    motions = CouncilMotionSerializer(many=True)
     present = serializers.SerializerMethodField(help_text="current members present")
     members = serializers.SerializerMethodField(help_text="current members of the council")
     quorum_met = serializers.SerializerMethodField()
@@ -100,6 +113,7 @@ class DecisionSerializer(serializers.ModelSerializer):
     council = CouncilRefSerializer(source="topic.council")
     meeting = serializers.IntegerField(source="meeting_id", allow_null=True)
     motion = serializers.IntegerField(source="motion_id", allow_null=True)
+    outcome = serializers.CharField(help_text="adopted, rejected or referred")
 
     class Meta:
         model = Decision
@@ -107,12 +121,12 @@ class DecisionSerializer(serializers.ModelSerializer):
                   "published_at", "done_at", "created_at"]
 
 
-class CaseRefSerializer(serializers.Serializer):
+class CouncilCaseRefSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
 
 
-class TaskSerializer(serializers.Serializer):
+class CouncilTaskSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     owner = serializers.CharField(source="owner.__str__")
@@ -120,7 +134,7 @@ class TaskSerializer(serializers.Serializer):
     done_at = serializers.DateTimeField(allow_null=True)
 
 
-class NoteSerializer(serializers.Serializer):
+class CouncilNoteSerializer(serializers.Serializer):
     percent = serializers.IntegerField()
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -128,26 +142,36 @@ class NoteSerializer(serializers.Serializer):
 
 class DecisionDetailSerializer(DecisionSerializer):
     cases = serializers.SerializerMethodField()
-    tasks = TaskSerializer(many=True)
-    notes = NoteSerializer(source="progress_notes", many=True)
+    tasks = CouncilTaskSerializer(many=True)
+    notes = CouncilNoteSerializer(source="progress_notes", many=True)
 
     class Meta(DecisionSerializer.Meta):
         fields = [*DecisionSerializer.Meta.fields, "cases", "tasks", "notes"]
 
-    @extend_schema_field(CaseRefSerializer(many=True))
+    @extend_schema_field(CouncilCaseRefSerializer(many=True))
     def get_cases(self, decision: Decision) -> list:
-        return CaseRefSerializer([link.case for link in decision.case_links.select_related("case").order_by("id")],
+        return CouncilCaseRefSerializer([link.case for link in decision.case_links.select_related("case").order_by("id")],
                                  many=True).data
 
 
 class MeetingFilterSerializer(serializers.Serializer):
     council = parsing.ApiIdField(required=False, help_text="council id")
-    status = serializers.ChoiceField(required=False, choices=MeetingStatus.values)
+    status = serializers.CharField(required=False, help_text="planned, open, closed or cancelled")
+
+    def validate_status(self, value: str) -> str:
+        if value not in MeetingStatus.values:
+            raise serializers.ValidationError(_("状态只能是 planned、open、closed 或 cancelled"))
+        return value
 
 
 class DecisionFilterSerializer(serializers.Serializer):
     council = parsing.ApiIdField(required=False, help_text="council id")
-    outcome = serializers.ChoiceField(required=False, choices=["adopted", "rejected", "referred"])
+    outcome = serializers.CharField(required=False, help_text="adopted, rejected or referred")
+
+    def validate_outcome(self, value: str) -> str:
+        if value not in DecisionOutcome.values:
+            raise serializers.ValidationError(_("结果只能是 adopted、rejected 或 referred"))
+        return value
 
 
 @extend_schema(tags=["councils"])

@@ -125,6 +125,8 @@ def grid_a(county):
     from shanzhi.cases.uploads import upload_create
 
     upload = upload_create(actor=c.worker_a, photo=_png())  # a photo chosen for a form not sent yet
+    council_meeting, council_decision = _council_meeting(c)
+    c.extra.update(council_meeting=council_meeting, council_decision=council_decision)
     # 新联村's moral-appraisal panel: a nomination and a complaint from grid A's resident; the criticism list on
     from shanzhi.appraisal import services as appraisal_services
     from shanzhi.councils.models import Council, CouncilType
@@ -143,6 +145,28 @@ def grid_a(county):
                    attachment=Attachment.objects.filter(case=case).first(),
                    notification=Notification.objects.filter(user=c.worker_a).first())
     return c
+
+
+def _council_meeting(c):
+    """新联村's council (grid A's village) with a meeting open and a decision, through the meeting services."""
+    from shanzhi.councils import services_meetings as council_services
+    from shanzhi.councils.models import Council, CouncilType, Member, Position, Topic
+
+    ctype = CouncilType.objects.create(code="walk_residents", name="百姓议事会", levels=["village"])
+    council = Council.objects.create(type=ctype, unit=c.village, name="新联村百姓议事会")
+    member = Member.objects.create(council=council, resident=c.resident, name="张三", position=Position.SECRETARY,
+                                   started_on=dt.date(2024, 1, 1))
+    topic = Topic.objects.create(council=council, number="WALK-1", title="路灯", text="修路灯", status="accepted",
+                                 created_at=NINE, updated_at=NINE)
+    with clock.frozen(NINE):
+        meeting = council_services.meeting_schedule(
+            actor=None, council=council, title="议事会", starts_at=NINE + dt.timedelta(hours=1),
+            ends_at=NINE + dt.timedelta(hours=2), place="村委会", topics=[topic])
+        council_services.meeting_open(actor=None, meeting=meeting)
+        council_services.attendance_mark(actor=None, meeting=meeting, member=member)
+        decision = council_services.decision_record(actor=None, topic=topic, outcome="adopted", text="修",
+                                                    meeting=meeting)
+    return meeting, decision
 
 
 def _object_ids(c) -> dict[str, dict[str, list]]:
@@ -172,6 +196,13 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "campaigns:board": {"pk": [x["incident"].pk]},
         "campaigns:board_partial": {"pk": [x["incident"].pk]},
         "mediation:agreement_docx": {"pk": [x["agreement"].pk]},
+        **{f"councils:{name}": {"pk": [x["council_meeting"].pk]} for name in (
+            "meeting_detail", "meeting_screen", "meeting_member", "meeting_checkin_code", "meeting_vote")},
+        "councils:meeting_act": {"pk": [x["council_meeting"].pk], "action": ["close", "motion"]},
+        "councils:decision_detail": {"pk": [x["council_decision"].pk]},
+        "councils:decision_act": {"pk": [x["council_decision"].pk], "action": ["progress", "task"]},
+        "api:council-meeting-detail": {"pk": [x["council_meeting"].pk]},
+        "api:council-decision-detail": {"pk": [x["council_decision"].pk]},
         "mediation:centre": {"code": [c.village.code]},  # 新联村's centre: grid B's worker is not a mediator there
         "open311:key_revoke": {"pk": [x["key"].pk]},
         "api:post-detail": {"pk": [c.grid_a.posts.first().pk]},
