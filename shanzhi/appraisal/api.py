@@ -48,7 +48,7 @@ class HonourFilterSerializer(serializers.Serializer):
     honoured_to = parsing.ApiDateField(required=False, help_text="on the roll on or before this day")
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class AppraisalComplaintSerializer(serializers.ModelSerializer):
     number = serializers.CharField(source="topic.number", read_only=True, help_text="the council topic's number")
     status = serializers.CharField(source="topic.status", read_only=True, help_text="the topic's status")
     village = serializers.CharField(source="village.code", read_only=True)
@@ -75,7 +75,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
         return c.topic.proxy_id is not None
 
 
-class ComplaintFilterSerializer(serializers.Serializer):
+class AppraisalComplaintFilterSerializer(serializers.Serializer):
     village = serializers.CharField(required=False, max_length=20, help_text="village code")
     kind = serializers.ChoiceField(required=False, choices=ConductKind.values)
     decision = serializers.ChoiceField(required=False, choices=[*Remedy.values, "none"],
@@ -115,16 +115,16 @@ class ComplaintViewSet(StaffViewSet):
     """Conduct complaints heard by the moral panels in the caller's scope (staff only)."""
 
     queryset = Complaint.objects.none()
-    serializer_class = ComplaintSerializer
+    serializer_class = AppraisalComplaintSerializer
 
     def _scoped(self) -> QuerySet[Complaint]:
         return selectors.complaint_list_for(user=self.request.user).select_related("topic", "village")
 
-    @extend_schema(parameters=[ComplaintFilterSerializer],
-                   responses={200: ComplaintSerializer(many=True), **error_responses(400, 401, 403)})
+    @extend_schema(parameters=[AppraisalComplaintFilterSerializer],
+                   responses={200: AppraisalComplaintSerializer(many=True), **error_responses(400, 401, 403)})
     def list(self, request: Request) -> Response:
         """List complaints in scope, newest first, by village, kind and decision."""
-        f = parse_query(ComplaintFilterSerializer, request)
+        f = parse_query(AppraisalComplaintFilterSerializer, request)
         rows = self._scoped()
         if f.get("village"):
             rows = rows.filter(village__code=f["village"])
@@ -134,14 +134,14 @@ class ComplaintViewSet(StaffViewSet):
             rows = rows.filter(decision="")
         elif f.get("decision"):
             rows = rows.filter(decision=f["decision"])
-        return self.paginated(rows.order_by("-created_at", "-id"), ComplaintSerializer)
+        return self.paginated(rows.order_by("-created_at", "-id"), AppraisalComplaintSerializer)
 
-    @extend_schema(parameters=[ID], responses={200: ComplaintSerializer, **error_responses(401, 403, 404)})
+    @extend_schema(parameters=[ID], responses={200: AppraisalComplaintSerializer, **error_responses(401, 403, 404)})
     def retrieve(self, request: Request, pk: str) -> Response:
         """Show a complaint with its hearing, decision and follow-up."""
         try:
             c = selectors.complaint_get_for(user=request.user, pk=pk)
         except NotFound:
             raise NotFound(_("未找到该评议事项")) from None
-        return Response(ComplaintSerializer(c, context=self.get_serializer_context()).data)
+        return Response(AppraisalComplaintSerializer(c, context=self.get_serializer_context()).data)
 
