@@ -210,8 +210,11 @@ def complaint_create(*, actor, village: OrgUnit | None, kind: str, act: str, sub
         resident, author_name, proxy = for_resident, for_resident.name, actor
     else:
         (resident, author_name), proxy = _author(actor), None
-    topic = _open_topic(council=council, kind=TopicKind.COMPLAINT, title=f"不文明行为评议：{ConductKind(kind).label}",
-                        text=act, actor=actor, author_resident=resident, author_name=author_name, anonymous=True,
+    # the topic is what the council engine shows (agenda, lists): the kind only; what happened and who it is
+    # about stay in the complaint, for the panel and staff in scope
+    label = ConductKind(kind).label
+    topic = _open_topic(council=council, kind=TopicKind.COMPLAINT, title=f"不文明行为评议：{label}",
+                        text=f"村民反映的{label}，由道德评判团听取各方意见后评议。具体情况不公开。", actor=actor, author_resident=resident, author_name=author_name, anonymous=True,
                         proxy=proxy, now=now)
     complaint = Complaint.objects.create(topic=topic, village=council.unit, kind=kind, subject_name=subject_name,
                                          act=act, occurred_on=occurred_on, created_at=now)

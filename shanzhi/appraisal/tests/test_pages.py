@@ -244,3 +244,31 @@ def test_the_village_feed_shows_the_honour_roll(panels):
     assert "13912345678" not in body
     # the other village's feed does not
     assert "周勇" not in client_for(c.extra["other_resident"]).get(reverse("cases:feed")).content.decode()
+
+
+def test_lists_read_in_a_fixed_number_of_queries(panels):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = panels
+    admin, resident = client_for(c.admin), client_for(c.resident_user)
+    urls = [(admin, reverse("appraisal:desk")), (admin, reverse("appraisal:desk") + "?tab=complaints"),
+            (resident, reverse("appraisal:honour", args=[c.village.code])), (resident, reverse("appraisal:mine"))]
+
+    def counts() -> list[int]:
+        out = []
+        for client, url in urls:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    def add() -> None:
+        decide(nominate(c).topic, "adopted")
+        services.complaint_create(actor=c.resident_user, village=c.village, kind="uncivil", act="喧哗")
+
+    add()
+    first = counts()
+    for _ in range(3):
+        add()
+    assert counts() == first
