@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
@@ -39,6 +39,7 @@ from shanzhi.appraisal.forms import (
 )
 from shanzhi.appraisal.models import UPHELD, Complaint, Nomination
 from shanzhi.councils import access
+from shanzhi.councils.lifecycle import topic_link
 from shanzhi.lib import parsing
 from shanzhi.lib.codes import mask_text
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
@@ -225,7 +226,15 @@ def desk(request: HttpRequest) -> HttpResponse:
     query = f"tab={tab}" + (f"&state={state}" if state else "")
     return render(request, "appraisal/desk.html", {
         "tab": tab, "state": state, "page": page, "query": query,
-        "may_configure": scopes.may_somewhere(user, "appraisal.configure")})
+        "may_configure": scopes.may_somewhere(user, "appraisal.configure"), "meetings_url": _url("councils:meeting_list")})
+
+
+def _url(name: str) -> str:
+    """A page of the council engine when it is installed (the panel meets through it), else nothing."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
 
 
 def _village_choice(user, code: str, villages: list[OrgUnit]) -> OrgUnit | None:
@@ -300,7 +309,7 @@ def _nomination(user, pk: int) -> Nomination:
 @require_GET
 def nomination_detail(request: HttpRequest, pk: int) -> HttpResponse:
     n = _nomination(request.user, pk)
-    return render(request, "appraisal/nomination.html", {"n": n, "topic": n.topic,
+    return render(request, "appraisal/nomination.html", {"n": n, "topic": n.topic, "topic_link": topic_link(n.topic),
                                                          "honour": getattr(n, "honour", None)})
 
 
@@ -312,7 +321,7 @@ def _complaint_page(request: HttpRequest, c: Complaint, *, hearing: HearingForm 
                                        "proposed": c.proposed, "public_text": c.public_text})
     follow = follow or FollowUpForm(initial={"note": c.follow_up, "corrected": c.corrected})
     return render(request, "appraisal/complaint.html", {
-        "c": c, "topic": c.topic, "act": mask_text(c.act), "may_run": may_run, "hearing": hearing, "follow": follow,
+        "c": c, "topic": c.topic, "topic_link": topic_link(c.topic), "act": mask_text(c.act), "may_run": may_run, "hearing": hearing, "follow": follow,
         "hearing_open": not c.decision and c.topic.status in services.OPEN_TOPIC,
         "follow_open": c.decision in UPHELD}, status=status)
 
