@@ -4,6 +4,8 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from shanzhi.accounts.api import TokenView
+from shanzhi.appraisal.api import ComplaintViewSet as AppraisalComplaintViewSet
+from shanzhi.appraisal.api import HonourViewSet
 from shanzhi.cases.api import CaseViewSet
 from shanzhi.councils.api import CouncilTopicViewSet, CouncilViewSet
 from shanzhi.councils.api_meetings import CouncilDecisionViewSet, CouncilMeetingViewSet
@@ -23,6 +25,8 @@ router.register("councils", CouncilViewSet, basename="council")
 router.register("council-topics", CouncilTopicViewSet, basename="council-topic")
 router.register("council-meetings", CouncilMeetingViewSet, basename="council-meeting")
 router.register("council-decisions", CouncilDecisionViewSet, basename="council-decision")
+router.register("honour-roll", HonourViewSet, basename="honour")
+router.register("appraisal-complaints", AppraisalComplaintViewSet, basename="appraisal-complaint")
 
 app_name = "api"
 urlpatterns: list = [

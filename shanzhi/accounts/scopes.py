@@ -62,6 +62,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # bookable rooms (shanzhi.rooms): add, rename and take rooms out of use at a unit (seeing them and their
     # bookings is "org.view"; booking one is the booking app's own action, e.g. mediation.handle)
     "rooms.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
+    # the moral-appraisal panel's county settings (the public criticism list 黑榜 and what it shows)
+    "appraisal.configure": frozenset({R.COUNTY_ADMIN}),
     # the command centre and the grid evaluation of a unit (each indicator also needs its own app's view)
     "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
     # configure the grid evaluation's weights and grade thresholds

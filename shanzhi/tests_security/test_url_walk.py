@@ -143,6 +143,19 @@ def grid_a(county):
     c.extra.update(council=council, member=member, topic=topic, topic_photo=topic.photos.get())
     council_meeting, council_decision = _council_meeting(c)
     c.extra.update(council_meeting=council_meeting, council_decision=council_decision)
+    # 新联村's moral-appraisal panel: a nomination and a complaint from grid A's resident; the criticism list on
+    from shanzhi.appraisal import services as appraisal_services
+    from shanzhi.councils.models import Council, CouncilType
+
+    moral, _made = CouncilType.objects.get_or_create(code="moral", defaults={"name": "道德评判团"})
+    Council.objects.create(type=moral, unit=c.village, name="新联村道德评判团")
+    nomination = appraisal_services.nomination_create(actor=c.resident_user, village=c.village, kind="filial",
+                                                      nominee_name="王大妈", deed="照顾婆婆十年")
+    complaint = appraisal_services.complaint_create(actor=c.resident_user, village=c.village, kind="dumping",
+                                                    act="河边倒垃圾", subject_name="钱七")
+    appraisal_services.settings_update(actor=c.admin, county=c.county, blacklist_enabled=True, show_names=False,
+                                       show_text=False, show_decision=False)
+    c.extra.update(nomination=nomination, complaint=complaint)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
@@ -218,13 +231,18 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:resident-reveal": {"pk": [c.resident.pk]},
         "api:resident-move": {"pk": [c.resident.pk]},
         "api:resident-end": {"pk": [c.resident.pk]},
-        "api:department-detail": {"pk": []},
         "councils:council_detail": {"pk": [x["council"].pk]},
         "councils:member_add": {"pk": [x["council"].pk]},
         "councils:topic_raise": {"pk": [x["council"].pk]},
         "councils:member_end": {"pk": [x["member"].pk]},
         "councils:photo": {"pk": [x["topic_photo"].pk]},
-        "api:council-detail": {"pk": [x["council"].pk]},  # departments are the county's, visible to every staff member
+        "api:council-detail": {"pk": [x["council"].pk]},
+        "appraisal:nomination_detail": {"pk": [x["nomination"].pk]},
+        "appraisal:complaint_detail": {"pk": [x["complaint"].pk]},
+        "appraisal:complaint_hearing": {"pk": [x["complaint"].pk]},
+        "appraisal:complaint_follow_up": {"pk": [x["complaint"].pk]},
+        "api:appraisal-complaint-detail": {"pk": [x["complaint"].pk]},
+        "api:department-detail": {"pk": []},  # departments are the county's, visible to every staff member
         **_admin_ids(c),
     }
 
