@@ -107,12 +107,13 @@ def _open_topic(*, council: Council, kind: str, title: str, text: str, actor, au
                 author_name: str, anonymous: bool, proxy=None, now: dt.datetime) -> Topic:
     """Raise a topic of the panel (status raised, numbered, with its first timeline entry).
 
-    The one place this app makes a Topic row: it stands in for the councils' own topic service until that
-    exists, and is the one call to switch over (same fields, same "raise" event)."""
-    from shanzhi.cases.services import next_number
+    The one place this app makes a Topic row. It does not go through councils.services.topic_raise, whose
+    rule of who may raise (the type's `raisers`) is for matters; the panel's own rule is checked by the
+    callers here. The number and the "raise" event are the councils' own."""
+    from shanzhi.councils.services import topic_number
 
     topic = Topic.objects.create(
-        council=council, kind=kind, number=next_number(now, f"Y{council.unit.code[:6]}"), title=title[:100],
+        council=council, kind=kind, number=topic_number(now), title=title[:100],
         text=text, status=TopicStatus.RAISED, author_user=actor if getattr(actor, "pk", None) and proxy is None
         else (getattr(author_resident, "user", None) if author_resident is not None else None),
         author_resident=author_resident, author_name=author_name[:50], anonymous=anonymous, proxy=proxy,
