@@ -1,6 +1,8 @@
-"""A council meeting in a real browser: the secretary schedules and opens it, a resident member checks in on
-the phone with the code from the screen and votes, the motion passes, the council decides, the cadre opens a
-case from the decision; once the case is closed the resident sees the decision carried out on the feed."""
+"""The council's whole loop in a real browser: a resident raises a topic on the phone and a neighbour's support
+puts it on the list; the secretary schedules and opens a meeting with it on the agenda, a resident member
+checks in on the phone with the code from the screen and votes, the motion passes, the council decides, the
+cadre opens a case from the decision; once the case is closed the resident sees the decision carried out on
+the feed."""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     cadre = _staff("cadre_xl", "新联村干部", c.village, Role.VILLAGE_CADRE)
     secretary = _staff("secretary", "周秘书")
     ctype = CouncilType.objects.create(code="browser_residents", name="百姓议事会", levels=["village"],
-                                       quorum_percent=50)
+                                       quorum_percent=50, supports_needed=1)
     council = Council.objects.create(type=ctype, unit=c.village, name="新联村百姓议事会")
     start = dt.date(2024, 1, 1)
     Member.objects.create(council=council, user=secretary, name="周秘书", position=Position.SECRETARY,
@@ -61,9 +63,26 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     Member.objects.create(council=council, resident=c.resident_b, name="王五", started_on=start)
     resident_user(c.neighbour)
     now = timezone.localtime(clock.now())
-    topic = Topic.objects.create(council=council, number="YT-B1", title="村口路灯不亮", text="请修路灯",
-                                 status=TopicStatus.ACCEPTED, created_at=now, updated_at=now)
     page, base = browser_page, live_server.url
+
+    # -- 王五 raises the topic on the phone (and keeps it: they come back for the result at the end); 李梅's
+    # support reaches the council's number and it is accepted
+    wang = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    resident_login(wang, base, "13800000003", f"/councils/c/{council.pk}/raise/")
+    wang.fill("input[name=title]", "村口路灯不亮")
+    wang.fill("textarea[name=text]", "请修路灯")
+    with wang.expect_navigation():
+        wang.click("form button.primary")
+    topic = Topic.objects.get(council=council)
+    assert wang.url.endswith(f"/councils/t/{topic.number}/") and topic.status == TopicStatus.RAISED
+    resident_login(page, base, "13800000002", f"/councils/t/{topic.number}/")
+    with page.expect_navigation():
+        page.click("text=附议 >> nth=-1")
+    assert "已受理" in page.inner_text(".status >> nth=0")
+    topic.refresh_from_db()
+    assert topic.status == TopicStatus.ACCEPTED and topic.support_count == 1
+    label = f"{topic.number} 村口路灯不亮"
+
 
     # -- the secretary schedules the meeting with the topic on its agenda, opens it, shows the code
     log_in(page, base, secretary, f"/councils/meetings/new/?council={council.pk}")
@@ -103,7 +122,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
 
     def motion(form):
         form.locator("textarea[name=text]").fill("同意由村里修复村口路灯")
-        form.locator("select[name=topic]").select_option(label="YT-B1 村口路灯不亮")
+        form.locator("select[name=topic]").select_option(label=label)
     _act(page, "motion", motion)
     # the secretary votes yes as a member, on the member page
     page.goto(f"{base}{member_url}")
@@ -128,7 +147,7 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     assert page.locator(".motion .result").get_attribute("data-result") == "passed"
 
     def decide(form):
-        form.locator("select[name=topic]").select_option(label="YT-B1 村口路灯不亮")
+        form.locator("select[name=topic]").select_option(label=label)
         form.locator("select[name=outcome]").select_option("adopted")
         form.locator("textarea[name=text]").fill("由村里修复村口路灯两盏")
         form.locator("select[name=motion]").select_option(index=1)
@@ -151,11 +170,13 @@ def test_a_meeting_checks_in_votes_decides_and_the_resident_sees_it_done(
     topic.refresh_from_db()
     assert topic.status == TopicStatus.DONE
 
-    # -- the resident sees it on the village feed and on the decision's page
-    page.context.clear_cookies()
-    resident_login(page, base, "13800000002", "/cases/feed/")
-    assert "由村里修复村口路灯两盏" in page.inner_text(".council-feed")
-    page.click(".council-feed .decision a")
-    page.wait_for_url(f"**/councils/decisions/{decision.pk}/")
-    assert "已落实" in page.inner_text(".facts")
-    page.screenshot(path=str(tmp_path / "done.png"), full_page=True)
+    # -- the resident who raised it sees it on the village feed, the decision's page and the topic
+    wang.goto(f"{base}/cases/feed/")
+    assert "由村里修复村口路灯两盏" in wang.inner_text(".council-feed")
+    wang.click(".council-feed .decision a")
+    wang.wait_for_url(f"**/councils/decisions/{decision.pk}/")
+    assert "已落实" in wang.inner_text(".facts")
+    wang.screenshot(path=str(tmp_path / "done.png"), full_page=True)
+    wang.goto(f"{base}/councils/t/{topic.number}/")  # the author's own topic: done, with the whole timeline
+    assert "已办结" in wang.inner_text(".status >> nth=0")
+    wang.context.close()
