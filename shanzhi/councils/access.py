@@ -22,7 +22,7 @@ OFFICERS = (Position.CHAIR, Position.VICE_CHAIR, Position.SECRETARY)
 
 def current_q(on: dt.date | None = None, field: str = "") -> Q:
     """Q for Member rows (through `field`) whose term is current on `on` (today by default)."""
-    on = on or clock.now().date()
+    on = on or clock.today()  # the local (Asia/Shanghai) day
     pre = f"{field}__" if field else ""
     return (Q(**{f"{pre}started_on__lte": on})
             & (Q(**{f"{pre}ended_on__isnull": True}) | Q(**{f"{pre}ended_on__gt": on})))

@@ -101,3 +101,15 @@ def test_seen_only_with_the_councils_view_action(councils):
     keys = {i.key for i in registry.visible(c.worker_a, c.grid_a)}
     assert "councils.attendance" in keys
     assert "councils.attendance" not in {i.key for i in registry.visible(c.worker_a, c.village2)}
+
+
+def test_a_term_is_current_by_the_local_day_not_the_utc_one(county):
+    """At 07:30 in Shanghai (23:30 UTC the day before) a term that starts today is already current."""
+    from shanzhi.councils.access import current_members
+    from shanzhi.lib import clock
+
+    kind = CouncilType.objects.create(code="t-local", name="百姓议事会", levels=["village"])
+    council = Council.objects.create(type=kind, unit=county.village, name="新联村百姓议事会")
+    Member.objects.create(council=council, user=county.admin, name="甲", started_on=dt.date(2026, 12, 7))
+    with clock.frozen(timezone.make_aware(dt.datetime(2026, 12, 7, 7, 30))):
+        assert current_members(council).count() == 1
