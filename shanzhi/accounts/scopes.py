@@ -59,6 +59,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # (an adviser answers their own villages' questions: an object-level grant in legal.services)
     "legal.view": STAFF_ROLES - {R.MICROGRID_HEAD, R.DEPARTMENT_STAFF},
     "legal.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
+    # the adviser's own work (answer, hold a consultation, record a talk): no role gives it, only a current
+    # appointment to the village (the grant in legal.access)
+    "legal.advise": frozenset(),
     # the command centre and the grid evaluation of a unit (each indicator also needs its own app's view)
     "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
     # configure the grid evaluation's weights and grade thresholds
