@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from shanzhi.accounts.api import TokenView
 from shanzhi.cases.api import CaseViewSet
+from shanzhi.legal.api import LegalAdviserViewSet, LegalQuestionViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
@@ -17,6 +18,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("legal-questions", LegalQuestionViewSet, basename="legal-question")
+router.register("legal-advisers", LegalAdviserViewSet, basename="legal-adviser")
 
 app_name = "api"
 urlpatterns: list = [

@@ -152,6 +152,12 @@ class DutyForm(forms.Form):
         value = self.cleaned_data.get("weekday")
         return int(value) if value not in (None, "") else None
 
+    def clean(self):
+        d = super().clean()
+        if d.get("starts") and d.get("ends") and d["ends"] <= d["starts"]:
+            self.add_error("ends", _("结束时间应晚于开始时间"))
+        return d
+
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -80,6 +80,17 @@ def appointment_list_for(*, user, current_only: bool = False) -> QuerySet[Appoin
     return rows.select_related("adviser", "village", "village__parent").prefetch_related("duties")
 
 
+def adviser_list_for(*, user, current_only: bool = True) -> QuerySet[Appointment]:
+    """Appointments the user may read through the API: staff scope and their own, plus a resident's
+    village's current advisers."""
+    rows = appointment_list_for(user=user, current_only=current_only)
+    village = access.home_village(user)
+    if village is not None:
+        rows = Appointment.objects.filter(Q(pk__in=rows.values("pk")) | (Q(village=village) & access.current_q()))
+        rows = rows.select_related("adviser", "village").prefetch_related("duties")
+    return rows
+
+
 def appointment_get_for(*, user, pk: int) -> Appointment:
     a = appointment_list_for(user=user).filter(pk=pk).first()
     if a is None:

@@ -45,6 +45,7 @@ from shanzhi.legal.forms import (
 from shanzhi.legal.models import Appointment, Duty
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.parsing import id_or_none
 from shanzhi.org.models import Level, OrgUnit
 
 LABELS = (gettext_noop("当场解答"), gettext_noop("转矛调中心调解"), gettext_noop("转法律援助"),
@@ -67,6 +68,8 @@ def legal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             raise Http404() from None
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
+        except DomainError as exc:  # a bad query parameter (an export's format): 400 naming it
+            return render(request, "legal/refused.html", {"exc": exc}, status=400)
 
     return wrapper
 
@@ -265,10 +268,10 @@ def adviser_schedule(request: HttpRequest) -> HttpResponse:
 
 
 def _post_id(request: HttpRequest, name: str) -> int:
-    value = request.POST.get(name, "")
-    if not value.isascii() or not value.isdigit() or not (0 < int(value) < 2**63):
+    found = id_or_none(request.POST.get(name, ""))
+    if found is None:
         raise NotFound()
-    return int(value)
+    return found
 
 
 @legal_page
