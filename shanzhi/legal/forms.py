@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.legal.models import Category, Outcome
@@ -17,6 +18,17 @@ from shanzhi.mediation.models import DisputeType, Role
 PARTY_ROWS = 4
 WEEKDAYS = [("", _("（按日期）")), ("0", _("周一")), ("1", _("周二")), ("2", _("周三")), ("3", _("周四")),
             ("4", _("周五")), ("5", _("周六")), ("6", _("周日"))]
+
+
+class NamedChoiceField(forms.ModelChoiceField):
+    """A choice of configured rows shown by their translated name (the names are in the catalogues)."""
+
+    def label_from_instance(self, obj) -> str:
+        return gettext(obj.name)
+
+
+def _translated(choices) -> list[tuple[str, object]]:
+    return [(value, _(label)) for value, label in choices]
 
 
 def apply_error(form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
@@ -34,7 +46,7 @@ def apply_error(form: forms.Form, exc: DomainError, aliases: dict[str, str] | No
 
 
 class AskForm(forms.Form):
-    category = forms.ModelChoiceField(label=_("问题类别"), queryset=Category.objects.none(), empty_label=None,
+    category = NamedChoiceField(label=_("问题类别"), queryset=Category.objects.none(), empty_label=None,
                                       widget=forms.RadioSelect, error_messages={
                                           "required": _("请选择问题类别"), "invalid_choice": _("请选择问题类别")})
     text = forms.CharField(label=_("问题"), max_length=2000, widget=forms.Textarea(attrs={"rows": 6}),
@@ -57,12 +69,12 @@ class BookForm(forms.Form):
 
 
 class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("咨询结果"), choices=Outcome.choices, widget=forms.RadioSelect,
+    outcome = forms.ChoiceField(label=_("咨询结果"), choices=_translated(Outcome.choices), widget=forms.RadioSelect,
                                 error_messages={"required": _("请选择咨询结果"),
                                                 "invalid_choice": _("请选择咨询结果")})
     advice = forms.CharField(label=_("咨询意见"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
                              error_messages={"required": _("请填写咨询意见")})
-    dispute_type = forms.ModelChoiceField(label=_("纠纷类型"), queryset=DisputeType.objects.all(), required=False,
+    dispute_type = NamedChoiceField(label=_("纠纷类型"), queryset=DisputeType.objects.all(), required=False,
                                           to_field_name="code",
                                           error_messages={"invalid_choice": _("纠纷类型无效")})
     dispute_summary = forms.CharField(label=_("纠纷事由"), max_length=200, required=False)
@@ -73,7 +85,7 @@ class OutcomeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        roles = [("", "—"), *Role.choices]
+        roles = [("", "—"), *_translated(Role.choices)]
         for i in range(1, PARTY_ROWS + 1):
             self.fields[f"party{i}_role"] = forms.ChoiceField(label=_("当事人%(n)s身份") % {"n": i}, choices=roles,
                                                               required=False)
