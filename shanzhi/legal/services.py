@@ -187,7 +187,7 @@ def duty_add(*, actor, appointment: Appointment, weekday: int | None = None, on_
 def duty_remove(*, actor, duty: Duty, now: dt.datetime | None = None) -> Duty:
     """Take a duty off the schedule; its future slots nobody booked are cancelled."""
     now = now or clock.now()
-    duty = Duty.objects.select_for_update().select_related("appointment__village").get(pk=duty.pk)
+    duty = Duty.objects.select_for_update(of=("self",)).select_related("appointment__village").get(pk=duty.pk)
 
     def state() -> None:
         if duty.removed_at is not None:
@@ -285,7 +285,7 @@ def question_ask(*, actor, category: Category | None, text: str, is_public: bool
 @transaction.atomic
 def question_answer(*, actor, question: Question, answer: str, now: dt.datetime | None = None) -> Question:
     """The village's current adviser answers in writing; the asker is told in their inbox with a link."""
-    question = Question.objects.select_for_update().select_related("village", "category").get(pk=question.pk)
+    question = Question.objects.select_for_update(of=("self",)).select_related("village", "category").get(pk=question.pk)
 
     def state() -> None:
         if question.answered_at is not None:
@@ -344,7 +344,7 @@ def booking_create(*, actor, slot: Slot, topic: str = "", now: dt.datetime | Non
 def booking_cancel(*, actor, booking: Booking, now: dt.datetime | None = None) -> Booking:
     """The resident cancels their own booking before the slot starts; the slot opens again."""
     now = now or clock.now()
-    booking = Booking.objects.select_for_update().select_related("slot__village", "slot__appointment").get(
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("slot__village", "slot__appointment").get(
         pk=booking.pk)
     if actor is not None and booking.user_id != actor.pk:
         raise NotFound("未找到该预约")
@@ -405,7 +405,7 @@ def consultation_record(*, actor, booking: Booking, outcome: str, advice: str, d
     from shanzhi.mediation.services import _clean_parties
 
     now = now or clock.now()
-    booking = Booking.objects.select_for_update().select_related("slot__village", "slot__appointment").get(
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("slot__village", "slot__appointment").get(
         pk=booking.pk)
     village = booking.slot.village
 
@@ -481,7 +481,8 @@ def referral_register(*, actor, consultation: Consultation, confirm_repeat: bool
                       now: dt.datetime | None = None):
     """The centre's window registers an adviser's referral as a dispute through the one door, with the
     parties the adviser entered; the dispute is linked to the consultation."""
-    c = Consultation.objects.select_for_update().select_related("village", "dispute_type", "booking__user").get(
+    c = Consultation.objects.select_for_update(of=("self",)).select_related(
+        "village", "dispute_type", "booking__user").get(
         pk=consultation.pk)
 
     def state() -> None:

@@ -5,14 +5,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-CATEGORIES = [("marriage", "婚姻家庭"), ("land", "土地承包"), ("labour", "劳动争议"), ("loan", "借贷"),
-              ("neighbour", "邻里"), ("other", "其他")]
-
-
 def seed_categories(apps, schema_editor):
-    Category = apps.get_model("legal", "Category")
-    for i, (code, name) in enumerate(CATEGORIES):
-        Category.objects.get_or_create(code=code, defaults={"name": name, "sort": i * 10})
+    from shanzhi.legal.catalogue import install
+
+    install(apps)
 
 
 class Migration(migrations.Migration):

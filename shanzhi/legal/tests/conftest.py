@@ -9,6 +9,7 @@ from django.utils import timezone
 from shanzhi.accounts.models import User, UserKind
 from shanzhi.accounts.services import user_create_staff
 from shanzhi.legal import services as svc
+from shanzhi.legal.catalogue import install as install_categories
 from shanzhi.legal.models import Category
 from shanzhi.lib import clock
 from shanzhi.lib.testing import PASSWORD
@@ -25,6 +26,7 @@ def resident_user(resident) -> User:
 @pytest.fixture
 def legal(county):
     c = county
+    install_categories()  # a transactional test elsewhere may have flushed the migration's rows
     with clock.frozen(NINE):
         lawyer = user_create_staff(actor=None, username="lawyer_chen", password=PASSWORD, display_name="陈律师",
                                    check_strength=False)
