@@ -51,8 +51,8 @@ class QuestionFilterSerializer(serializers.Serializer):
 class DutySerializer(serializers.Serializer):
     weekday = serializers.IntegerField(allow_null=True, help_text="0 = Monday; null for a one-date duty")
     on_date = serializers.DateField(allow_null=True)
-    starts = serializers.TimeField()
-    ends = serializers.TimeField()
+    starts = serializers.CharField(help_text="local time (Asia/Shanghai), HH:MM")
+    ends = serializers.CharField(help_text="local time (Asia/Shanghai), HH:MM")
     place = serializers.CharField()
     slot_minutes = serializers.IntegerField()
 
@@ -73,7 +73,9 @@ class AdviserSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DutySerializer(many=True))
     def get_schedule(self, a: Appointment) -> list[dict]:
-        return DutySerializer([d for d in a.duties.all() if d.removed_at is None], many=True).data
+        return DutySerializer([{"weekday": d.weekday, "on_date": d.on_date, "starts": f"{d.starts:%H:%M}",
+                                "ends": f"{d.ends:%H:%M}", "place": d.place, "slot_minutes": d.slot_minutes}
+                               for d in a.duties.all() if d.removed_at is None], many=True).data
 
 
 class AdviserFilterSerializer(serializers.Serializer):

@@ -185,7 +185,7 @@ def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
 
 # Admin models that are configuration of the whole county (no unit): every admin-site user may read them.
 ADMIN_GLOBAL = {"auth.group", "authtoken.tokenproxy", "org.department", "people.caretag", "mediation.disputetype",
-                "mediation.team", "campaigns.incidenttype"}
+                "mediation.team", "campaigns.incidenttype", "legal.category"}
 # Admin URLs that name no object of a unit.
 NOT_OBJECTS = {"admin:view_on_site", "admin:app_list"}
 
