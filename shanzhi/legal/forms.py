@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shanzhi.legal.models import Category, Outcome
 from shanzhi.lib.errors import DomainError
-from shanzhi.lib.parsing import FormDateField
+from shanzhi.lib.parsing import FormDateField, add_to_form
 from shanzhi.mediation.models import DisputeType, Role
 
 PARTY_ROWS = 4
@@ -33,16 +33,9 @@ def _translated(choices) -> list[tuple[str, object]]:
 
 def apply_error(form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None) -> None:
     """Put a service's refusal on the form: on the fields it names (through `aliases`), else form-wide."""
-    aliases = aliases or {}
-    placed = False
-    for name, messages in exc.fields.items():
-        target = aliases.get(name, name)
-        if target in form.fields:
-            for m in messages:
-                form.add_error(target, m)
-            placed = True
-    if not placed:
-        form.add_error(None, str(exc))
+    if aliases:
+        exc = DomainError(str(exc), fields={aliases.get(k, k): v for k, v in exc.fields.items()}, code=exc.code)
+    add_to_form(form, exc)
 
 
 class AskForm(forms.Form):

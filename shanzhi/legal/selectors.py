@@ -173,37 +173,33 @@ def referral_get_for(*, user, pk: int) -> Consultation:
 
 # ---- the monthly work log ----------------------------------------------------------------------------
 
+@dataclass(kw_only=True)
+class Counts:
+    """A month's work: questions answered, consultations held, referrals, talks and their audience."""
+
+    answered: int = 0
+    consultations: int = 0
+    to_mediation: int = 0
+    to_legal_aid: int = 0
+    talks: int = 0
+    audience: int = 0
+
+    @property
+    def referrals(self) -> int:
+        return self.to_mediation + self.to_legal_aid
+
+
 @dataclass
-class LogRow:
+class LogRow(Counts):
     adviser_id: int
     adviser: str
     villages: list[str] = field(default_factory=list)
-    answered: int = 0
-    consultations: int = 0
-    to_mediation: int = 0
-    to_legal_aid: int = 0
-    talks: int = 0
-    audience: int = 0
-
-    @property
-    def referrals(self) -> int:
-        return self.to_mediation + self.to_legal_aid
 
 
 @dataclass
-class TownRow:
+class TownRow(Counts):
     town: OrgUnit
     advisers: int = 0
-    answered: int = 0
-    consultations: int = 0
-    to_mediation: int = 0
-    to_legal_aid: int = 0
-    talks: int = 0
-    audience: int = 0
-
-    @property
-    def referrals(self) -> int:
-        return self.to_mediation + self.to_legal_aid
 
 
 def month_bounds(first: dt.date) -> tuple[dt.datetime, dt.datetime, dt.date]:

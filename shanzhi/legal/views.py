@@ -337,15 +337,17 @@ def _month(request: HttpRequest) -> tuple[MonthForm, object]:
     return form, month
 
 
+def _count_cells(r: selectors.Counts) -> list[Cell]:
+    return [Cell(str(n), n) for n in (r.answered, r.consultations, r.to_mediation, r.to_legal_aid, r.referrals,
+                                      r.talks, r.audience)]
+
+
 def _adviser_table(rows, month, *, title: str) -> Table:
     headers = [_("法律顾问"), _("受聘村（社区）"), _("答复咨询"), _("接待咨询"), _("转调解"), _("转法律援助"),
                _("转介合计"), _("法治讲座"), _("听众人次")]
     t = Table(key="advisers", title=title, headers=headers)
     for r in rows:
-        t.rows.append([Cell(r.adviser), Cell("、".join(r.villages)), Cell(str(r.answered), r.answered),
-                       Cell(str(r.consultations), r.consultations), Cell(str(r.to_mediation), r.to_mediation),
-                       Cell(str(r.to_legal_aid), r.to_legal_aid), Cell(str(r.referrals), r.referrals),
-                       Cell(str(r.talks), r.talks), Cell(str(r.audience), r.audience)])
+        t.rows.append([Cell(r.adviser), Cell("、".join(r.villages)), *_count_cells(r)])
     t.note = _("统计月份：%(month)s") % {"month": f"{month:%Y-%m}"}
     return t
 
@@ -355,10 +357,7 @@ def _town_table(rows, month) -> Table:
                _("转介合计"), _("法治讲座"), _("听众人次")]
     t = Table(key="towns", title=_("各镇法律顾问工作月报"), headers=headers)
     for r in rows:
-        t.rows.append([Cell(r.town.name), Cell(str(r.advisers), r.advisers), Cell(str(r.answered), r.answered),
-                       Cell(str(r.consultations), r.consultations), Cell(str(r.to_mediation), r.to_mediation),
-                       Cell(str(r.to_legal_aid), r.to_legal_aid), Cell(str(r.referrals), r.referrals),
-                       Cell(str(r.talks), r.talks), Cell(str(r.audience), r.audience)])
+        t.rows.append([Cell(r.town.name), Cell(str(r.advisers), r.advisers), *_count_cells(r)])
     t.note = _("统计月份：%(month)s") % {"month": f"{month:%Y-%m}"}
     return t
 
