@@ -109,3 +109,19 @@ def require_advise(actor, village: OrgUnit, *, what: str, visible: bool | None =
         visible = actor is None or sees_village(actor, village)
     scopes.require(actor, ADVISE, village, what=what, granted=actor is not None and is_adviser(actor, village),
                    visible=visible, state=state)
+
+
+def sees_whole(user, question) -> bool:
+    """Does the user read the question as written (the asker, whoever answered, the team in scope)? Others
+    (the village's residents reading a public answer) get phone and ID numbers written inside masked."""
+    return user is not None and (question.asker_id == user.pk or question.answered_by_id == user.pk
+                                 or sees_village(user, question.village))
+
+
+def shown(user, question) -> tuple[str, str]:
+    """The question's text and answer as this user may read them."""
+    from shanzhi.lib.codes import mask_text
+
+    if sees_whole(user, question):
+        return question.text, question.answer
+    return mask_text(question.text), mask_text(question.answer)

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shanzhi.accounts.api import error_responses
-from shanzhi.legal import selectors
+from shanzhi.legal import access, selectors
 from shanzhi.legal.models import Appointment, Question
 from shanzhi.lib.errors import NotFound
 from shanzhi.lib.parsing import id_or_none
@@ -30,10 +30,20 @@ class QuestionSerializer(serializers.ModelSerializer):
     answered = serializers.SerializerMethodField()
     mine = serializers.SerializerMethodField(help_text="whether the caller asked it")
 
+    text = serializers.SerializerMethodField(help_text="as written for the asker and the team; for other "
+                                                       "residents with phone and ID numbers masked")
+    answer = serializers.SerializerMethodField()
+
     class Meta:
         model = Question
         fields = ["id", "village", "village_name", "category", "category_name", "is_public", "text", "asked_at",
                   "answered", "answer", "answered_at", "mine"]
+
+    def get_text(self, q: Question) -> str:
+        return access.shown(self.context["request"].user, q)[0]
+
+    def get_answer(self, q: Question) -> str:
+        return access.shown(self.context["request"].user, q)[1]
 
     def get_answered(self, q: Question) -> bool:
         return q.answered_at is not None

@@ -148,13 +148,15 @@ def my_questions(request: HttpRequest) -> HttpResponse:
 @resident_required
 def my_question(request: HttpRequest, pk: int) -> HttpResponse:
     q = selectors.question_get_for(user=request.user, pk=pk)
-    return render(request, "legal/resident/question.html", {"q": q, "mine": q.asker_id == request.user.pk})
+    text, answer_text = access.shown(request.user, q)
+    return render(request, "legal/resident/question.html", {"q": q, "mine": q.asker_id == request.user.pk,
+                                                            "text": text, "answer": answer_text})
 
 
 @resident_required
 def public(request: HttpRequest) -> HttpResponse:
     village = _village_or_notice(request)
-    rows = selectors.village_public_questions(village=village)[:100]
+    rows = [(q, *access.shown(request.user, q)) for q in selectors.village_public_questions(village=village)[:100]]
     return render(request, "legal/resident/public.html", {"village": village, "rows": rows})
 
 

@@ -220,3 +220,17 @@ def test_records_a_talk_and_refuses_bad_input(legal):
         assert lawyer.post("/legal/adviser/talks/", {"village": c.village.code, "held_on": "2026-11-20",
                                                      "topic": "民法典进村", "audience": "40"}).status_code == 302
     assert client_for(c.resident_user).get("/legal/adviser/talks/").status_code == 404
+
+
+def test_phone_and_id_numbers_written_in_a_public_question_are_masked_for_the_village(legal):
+    c = legal
+    text = "邻居王五（电话13800000003，身份证330421197003033329）占了我的地"
+    with clock.frozen(NINE):
+        q = svc.question_ask(actor=c.resident_user, category=c.extra["category"], text=text, is_public=True)
+        svc.question_answer(actor=c.extra["lawyer"], question=q, answer="可联系13800000003协商")
+    neighbour = client_for(c.extra["resident_b_user"])
+    for body in (neighbour.get("/legal/village/").content.decode(), neighbour.get(f"/legal/questions/{q.pk}/").content
+                 .decode(), str(neighbour.get("/api/v1/legal-questions/").json())):
+        assert "13800000003" not in body and "330421197003033329" not in body and "138****0003" in body
+    assert "13800000003" in client_for(c.resident_user).get(f"/legal/questions/{q.pk}/").content.decode()
+    assert "13800000003" in str(client_for(c.town_staff).get("/api/v1/legal-questions/").json())

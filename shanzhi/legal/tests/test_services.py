@@ -336,3 +336,18 @@ def test_talks_in_own_villages_only(legal):
             svc.talk_record(actor=c.extra["lawyer"], village=c.village, held_on=dt.date(2026, 12, 20),
                             topic="", audience=0)
         assert set(err.value.fields) == {"held_on", "topic", "audience"}
+
+
+def test_the_sweep_keeps_four_weeks_of_slots_ahead_and_a_rerun_adds_nothing(legal):
+    from shanzhi.legal.sweep import sweep
+
+    c = legal
+    with clock.frozen(NINE):
+        assert sweep() == {"legal_slots": 0}  # four weeks were cut when the duties were added
+    later = NINE + dt.timedelta(days=14)  # 12-09: the last slot (12-22) is under three weeks ahead
+    with clock.frozen(later):
+        assert sweep() == {"legal_slots": 4 * 2 + 2 * 2}  # 12-29 and 01-05: four slots, and two in 洋桥村
+        assert sweep() == {"legal_slots": 0}
+    last = Slot.objects.filter(appointment=c.extra["appointment"]).order_by("-starts_at").first()
+    assert timezone.localtime(last.starts_at).date() == dt.date(2027, 1, 5)
+    assert AuditEntry.objects.filter(action="legal.slots.generate", actor=None).count() == 2
