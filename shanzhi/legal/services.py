@@ -107,8 +107,8 @@ def _user(actor) -> User | None:
 @transaction.atomic
 def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date | None, reason: str,
                     now: dt.datetime | None = None) -> Appointment:
-    """End an appointment early (the row stays: the village's history). Open slots from that day on are
-    cancelled; booked ones are left for the bookers to be told."""
+    """End an appointment early (the row stays: the village's history). Its slots from that day on are
+    cancelled, and so are their bookings, each booker told in their inbox to book the next adviser."""
     appointment = _lock(Appointment, appointment.pk)
 
     def state() -> None:
@@ -126,11 +126,20 @@ def appointment_end(*, actor, appointment: Appointment, ended_on: dt.date | None
         raise _bad("reason", "请填写解聘原因")
     appointment.ended_on, appointment.end_reason = ended_on, reason[:200]
     appointment.save(update_fields=["ended_on", "end_reason"])
-    from_ = timezone.make_aware(dt.datetime.combine(ended_on, dt.time()))
-    open_slots = appointment.slots.filter(starts_at__gte=from_, cancelled=False).exclude(pk__in=_live_booked())
-    Slot.objects.filter(pk__in=list(open_slots.values_list("pk", flat=True))).update(cancelled=True)
+    now = now or clock.now()
+    from_ = max(timezone.make_aware(dt.datetime.combine(ended_on, dt.time())), now)
+    slot_ids = list(appointment.slots.filter(starts_at__gte=from_, cancelled=False).values_list("pk", flat=True))
+    Slot.objects.filter(pk__in=slot_ids).update(cancelled=True)
+    bookings = list(Booking.objects.filter(slot_id__in=slot_ids, cancelled_at__isnull=True).select_related("slot"))
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(cancelled_at=now)
+    for b in bookings:
+        inbox_notify([b.user_id], kind="legal", key=f"legal-booking-void:{b.pk}", now=now,
+                     link=reverse("legal:slots"),
+                     text=f"{appointment.village.name}法律顾问已更换，您{timezone.localtime(b.slot.starts_at):%m-%d %H:%M}"
+                          f"的咨询预约已取消，请重新预约")
     audit_record(actor=actor, action="legal.appointment.end", obj=appointment, unit_path=appointment.village.path,
-                 after={"ended_on": ended_on.isoformat()}, reason=reason)
+                 after={"ended_on": ended_on.isoformat(), "slots_cancelled": len(slot_ids),
+                        "bookings_cancelled": len(bookings)}, reason=reason)
     return appointment
 
 
@@ -195,7 +204,8 @@ def duty_remove(*, actor, duty: Duty, now: dt.datetime | None = None) -> Duty:
     scopes.require(actor, "legal.manage", duty.appointment.village, what="该值班安排", state=state)
     duty.removed_at = now
     duty.save(update_fields=["removed_at"])
-    ids = list(duty.slots.filter(starts_at__gt=now, cancelled=False).exclude(pk__in=_live_booked()).values_list("pk", flat=True))
+    ids = list(duty.slots.filter(starts_at__gt=now, cancelled=False).exclude(pk__in=_live_booked())
+               .values_list("pk", flat=True))
     Slot.objects.filter(pk__in=ids).update(cancelled=True)
     audit_record(actor=actor, action="legal.duty.remove", obj=duty.appointment,
                  unit_path=duty.appointment.village.path, after={"duty": duty.pk, "slots_cancelled": len(ids)})

@@ -50,6 +50,8 @@ def test_one_adviser_per_village_at_a_time_and_history_is_kept(legal):
     c = legal
     other = user_create_staff(actor=None, username="lawyer_x", password=PASSWORD, display_name="许律师",
                               check_strength=False)
+    with clock.frozen(NINE):
+        booked = svc.booking_create(actor=c.resident_user, slot=first_slot(c))
     with clock.frozen(NINE), pytest.raises(DomainError) as err:
         svc.appointment_create(actor=c.town_staff, adviser=other, village=c.village,
                                started_on=dt.date(2026, 12, 1), term_ends_on=dt.date(2027, 6, 30))
@@ -60,9 +62,13 @@ def test_one_adviser_per_village_at_a_time_and_history_is_kept(legal):
         svc.appointment_create(actor=c.town_staff, adviser=other, village=c.village,
                                started_on=dt.date(2026, 12, 1), term_ends_on=dt.date(2027, 6, 30))
     assert Appointment.objects.filter(village=c.village).count() == 2
-    # the ended adviser's open slots from the end day on are cancelled
+    # the ended adviser's slots from the end day on are cancelled, bookings too, and the booker is told
     assert not Slot.objects.filter(appointment=c.extra["appointment"], cancelled=False,
                                    starts_at__gte=TUESDAY).exists()
+    booked.refresh_from_db()
+    assert booked.cancelled_at == NINE
+    assert Notification.objects.get(user=c.resident_user, dedupe_key=f"legal-booking-void:{booked.pk}").link == \
+        "/legal/slots/"
 
 
 def test_only_managers_in_scope_appoint(legal):
