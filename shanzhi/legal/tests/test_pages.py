@@ -234,3 +234,34 @@ def test_phone_and_id_numbers_written_in_a_public_question_are_masked_for_the_vi
         assert "13800000003" not in body and "330421197003033329" not in body and "138****0003" in body
     assert "13800000003" in client_for(c.resident_user).get(f"/legal/questions/{q.pk}/").content.decode()
     assert "13800000003" in str(client_for(c.town_staff).get("/api/v1/legal-questions/").json())
+
+
+def test_lists_cost_the_same_queries_for_one_question_or_ten(legal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    c = legal
+    neighbour = client_for(c.extra["resident_b_user"])
+    lawyer = client_for(c.extra["lawyer"])
+
+    def ask_answered(n):
+        with clock.frozen(NINE):
+            for i in range(n):
+                q = svc.question_ask(actor=c.resident_user, category=c.extra["category"], text=f"第{i}个公开问题",
+                                     is_public=True)
+                svc.question_answer(actor=c.extra["lawyer"], question=q, answer="答复")
+            svc.question_ask(actor=c.resident_user, category=c.extra["category"], text="还在等答复的问题", is_public=True)
+
+    def cost():
+        out = []
+        for client, url in ((neighbour, "/legal/village/"), (neighbour, "/api/v1/legal-questions/"),
+                            (lawyer, "/legal/adviser/"), (client_for(c.admin), "/legal/desk/log/")):
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            out.append(len(ctx.captured_queries))
+        return out
+
+    ask_answered(1)
+    one = cost()
+    ask_answered(9)
+    assert cost() == one
