@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from shanzhi.accounts.api import TokenView
 from shanzhi.cases.api import CaseViewSet
+from shanzhi.councils.api import CouncilTopicViewSet, CouncilViewSet
 from shanzhi.legal.api import LegalAdviserViewSet, LegalQuestionViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
@@ -20,6 +21,8 @@ router.register("cases", CaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
 router.register("legal-questions", LegalQuestionViewSet, basename="legal-question")
 router.register("legal-advisers", LegalAdviserViewSet, basename="legal-adviser")
+router.register("councils", CouncilViewSet, basename="council")
+router.register("council-topics", CouncilTopicViewSet, basename="council-topic")
 
 app_name = "api"
 urlpatterns: list = [

@@ -62,6 +62,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # the adviser's own work (answer, hold a consultation, record a talk): no role gives it, only a current
     # appointment to the village (the grant in legal.access)
     "legal.advise": frozenset(),
+    # bookable rooms (shanzhi.rooms): add, rename and take rooms out of use at a unit (seeing them and their
+    # bookings is "org.view"; booking one is the booking app's own action, e.g. mediation.handle)
+    "rooms.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
     # the command centre and the grid evaluation of a unit (each indicator also needs its own app's view)
     "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
     # configure the grid evaluation's weights and grade thresholds

@@ -109,12 +109,14 @@ def centre_queues(unit: OrgUnit, day_start: dt.datetime, day_end: dt.datetime, l
     ids = [c.id for c in centres]
     open_ = dict(Dispute.objects.filter(centre_id__in=ids, result="").values("centre_id")
                  .annotate(n=Count("id")).order_by().values_list("centre_id", "n")) if ids else {}
-    today = dict(Session.objects.filter(room__centre_id__in=ids, cancelled=False, starts_at__gte=day_start,
-                                        starts_at__lt=day_end).values("room__centre_id")
-                 .annotate(n=Count("id")).order_by().values_list("room__centre_id", "n")) if ids else {}
+    # sessions booked in the centres' rooms (the shared rooms at each centre's unit)
+    today = dict(Session.objects.filter(booking__room__unit_id__in=[c.unit_id for c in centres],
+                                        booking__cancelled=False, booking__starts_at__gte=day_start,
+                                        booking__starts_at__lt=day_end).values("booking__room__unit_id")
+                 .annotate(n=Count("id")).order_by().values_list("booking__room__unit_id", "n")) if ids else {}
     for c in centres:
         c.open_disputes = open_.get(c.id, 0)
-        c.sessions_today = today.get(c.id, 0)
+        c.sessions_today = today.get(c.unit_id, 0)
     centres.sort(key=lambda c: (-c.open_disputes, -c.sessions_today, c.unit.path))
     return centres[:limit]
 

@@ -377,7 +377,8 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     which first deletes them (see demo.reset). Cost: a few hundred bulk INSERTs per 10,000 residents.
     `parallel` (default: when the machine has 2+ cores and can fork) drafts people in a child process.
     `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen), and the
-    mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo).
+    mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo), and every
+    village's four councils with a year of topics, meetings and decisions (see councils.demo).
     """
     started = time.monotonic()
     if parallel is None:
@@ -428,6 +429,16 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
             builder.counts["cases"] = builder.counts.get("cases", 0) + disputes  # a dispute is a case too
 
         phases.append(("mediation", mediation_phase))
+
+        def councils_phase() -> None:
+            from shanzhi.councils.demo import generate_councils
+
+            made = generate_councils(days=365, seed=seed, scale=scale, progress=progress)
+            builder.counts["councils"] = made.get("councils", 0)
+            builder.counts["council_topics"] = made.get("topics", 0)
+            builder.counts["council_meetings"] = made.get("meetings", 0)
+
+        phases.append(("councils", councils_phase))
     try:
         for name, run in phases:
             t0 = time.monotonic()

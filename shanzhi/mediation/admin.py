@@ -1,9 +1,9 @@
-"""Configuration of the mediation centre in the admin: dispute types, centres, teams and rooms (audited)."""
+"""Configuration of the mediation centre in the admin: dispute types, centres, and teams (audited; rooms are shanzhi.rooms, managed at /rooms/)."""
 
 from django.contrib import admin
 
 from shanzhi.accounts.admin import ScopedAdmin
-from shanzhi.mediation.models import Centre, DisputeType, Room, Team
+from shanzhi.mediation.models import Centre, DisputeType, Team
 
 
 @admin.register(DisputeType)
@@ -36,12 +36,3 @@ class TeamAdmin(ScopedAdmin):
     fields = ("centre", "name", "department", "is_active")
     list_display = ("name", "centre", "department", "is_active")
 
-
-@admin.register(Room)
-class RoomAdmin(ScopedAdmin):
-    scope_action = "mediation.view"
-    scope_field = "centre__unit"
-    editable_fields = ("name",)
-    superuser_may_add = True
-    fields = ("centre", "name")
-    list_display = ("name", "centre")

@@ -35,12 +35,12 @@ from shanzhi.mediation.models import (
     DisputeType,
     FollowUp,
     Party,
-    Room,
     Session,
     Team,
 )
 from shanzhi.org import selectors as org_selectors
 from shanzhi.org.api import StaffViewSet, parse_query, resolve
+from shanzhi.rooms.models import Room
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LIST_RELATED = ("case", "type", "centre__unit", "team", "repeat_of__case")
@@ -107,9 +107,12 @@ class NamedRefSerializer(serializers.Serializer):
 
 
 class SessionSerializer(serializers.ModelSerializer):
-    room = serializers.IntegerField(source="room_id", read_only=True)
-    room_name = serializers.CharField(source="room.name", read_only=True)
-    mediators = NamedRefSerializer(source="mediators.all", many=True, read_only=True)
+    starts_at = serializers.DateTimeField(source="booking.starts_at", read_only=True)
+    ends_at = serializers.DateTimeField(source="booking.ends_at", read_only=True)
+    room = serializers.IntegerField(source="booking.room_id", read_only=True, help_text="a shanzhi.rooms room")
+    room_name = serializers.CharField(source="booking.room.name", read_only=True)
+    mediators = NamedRefSerializer(source="booking.people.all", many=True, read_only=True)
+    cancelled = serializers.BooleanField(source="booking.cancelled", read_only=True)
     attended = serializers.ListField(child=serializers.IntegerField(), read_only=True,
                                      help_text="ids of the parties who came")
 
@@ -338,8 +341,8 @@ class DisputeViewSet(StaffViewSet):
 
     def _detail(self, dispute: Dispute, status_code: int = 200) -> Response:
         d = (Dispute.objects.select_related(*LIST_RELATED, "case__unit", "first_centre__unit")
-             .prefetch_related("parties", Prefetch("sessions", Session.objects.select_related("room")
-                                                   .prefetch_related("mediators")),
+             .prefetch_related("parties", Prefetch("sessions", Session.objects.select_related("booking__room")
+                                                   .prefetch_related("booking__people")),
                                Prefetch("agreements", Agreement.objects.order_by("id")
                                         .prefetch_related(Prefetch("followups", FollowUp.objects
                                                                    .select_related("by").order_by("at")))))
@@ -347,7 +350,7 @@ class DisputeViewSet(StaffViewSet):
         return Response(DisputeDetailSerializer(d, context=self.get_serializer_context()).data, status=status_code)
 
     def _session(self, dispute: Dispute, session_id) -> Session:
-        found = dispute.sessions.select_related("room").filter(pk=session_id).first()
+        found = dispute.sessions.select_related("booking__room").filter(pk=session_id).first()
         if found is None:
             raise NotFound(_("未找到该调解安排"))
         found.dispute = dispute
@@ -485,7 +488,7 @@ class DisputeViewSet(StaffViewSet):
         """GET: the dispute's sessions. POST: book one (room and mediators never double-booked: code clash)."""
         dispute = self._get(number)
         if request.method == "GET":
-            rows = dispute.sessions.select_related("room").prefetch_related("mediators")
+            rows = dispute.sessions.select_related("booking__room").prefetch_related("booking__people")
             return Response(SessionSerializer(rows, many=True).data)
         d = _valid(SessionCreateSerializer, request.data)
         room = Room.objects.filter(pk=d["room"]).first() if d["room"] < 2**31 else None
@@ -498,7 +501,7 @@ class DisputeViewSet(StaffViewSet):
                               code="invalid_target")
         session = services.session_schedule(actor=request.user, dispute=dispute, starts_at=d["starts_at"],
                                             ends_at=d["ends_at"], room=room, mediators=mediators)
-        session = Session.objects.select_related("room").prefetch_related("mediators").get(pk=session.pk)
+        session = Session.objects.select_related("booking__room").prefetch_related("booking__people").get(pk=session.pk)
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[NUMBER, SESSION_ID], request=SessionRecordSerializer,
@@ -510,7 +513,7 @@ class DisputeViewSet(StaffViewSet):
         session = self._session(dispute, session_id)
         d = _valid(SessionRecordSerializer, request.data)
         services.session_record(actor=request.user, session=session, attended=d["attended"], minutes=d["minutes"])
-        session = Session.objects.select_related("room").prefetch_related("mediators").get(pk=session.pk)
+        session = Session.objects.select_related("booking__room").prefetch_related("booking__people").get(pk=session.pk)
         return Response(SessionSerializer(session).data)
 
     @extend_schema(parameters=[NUMBER], request=ConcludeSerializer,

@@ -31,6 +31,7 @@ from shanzhi.demo.people import person_name
 from shanzhi.lib import crypto, workclock
 from shanzhi.lib.codes import make_id_number, mask_id_number, mask_phone
 from shanzhi.mediation.models import (
+    SESSION_KIND,
     Agreement,
     Centre,
     Dispute,
@@ -40,7 +41,6 @@ from shanzhi.mediation.models import (
     Party,
     Result,
     Role,
-    Room,
     Session,
     Team,
 )
@@ -48,6 +48,7 @@ from shanzhi.mediation.services import AGREEMENT_TEMPLATE, centre_create
 from shanzhi.org.models import Department, Level, OrgUnit, Post
 from shanzhi.org.models import Role as PostRole
 from shanzhi.people.models import Household, Resident
+from shanzhi.rooms.models import Booking, Room
 
 BATCH = 2000
 COUNTY_CENTRE = "嘉善县社会矛盾纠纷调处化解中心"
@@ -153,15 +154,15 @@ class _World:
                                        .order_by("id").values_list("unit_id", "role", "user_id")):
             posts[unit_id].append((role, user_id))
         rooms = defaultdict(list)
-        for centre_id, room_id in Room.objects.order_by("id").values_list("centre_id", "id"):
-            rooms[centre_id].append(room_id)
+        for unit_id, room_id in Room.objects.filter(is_active=True).order_by("id").values_list("unit_id", "id"):
+            rooms[unit_id].append(room_id)  # a centre's rooms are the bookable rooms at its unit
         teams = defaultdict(dict)
         for t in Team.objects.filter(is_active=True).order_by("id"):
             teams[t.centre_id].setdefault(t.name, t)
         self.centres: dict[int, _CentreInfo] = {}  # by unit id
         for c in Centre.objects.filter(is_active=True).select_related("unit").order_by("unit__path"):
             level = LEVEL_OF.get(c.unit.level)
-            if level is None or not rooms[c.pk]:
+            if level is None or not rooms[c.unit_id]:
                 continue
             mediators = [u for role, u in posts[c.unit_id] if role == PostRole.MEDIATOR]
             if level == "town":
@@ -173,7 +174,7 @@ class _World:
                 parent = self.centres.get(self.by_code.get(code))
                 if parent is not None:
                     break
-            self.centres[c.unit_id] = _CentreInfo(c, level, parent, rooms[c.pk], mediators, teams[c.pk])
+            self.centres[c.unit_id] = _CentreInfo(c, level, parent, rooms[c.unit_id], mediators, teams[c.pk])
         ids = list(Household.objects.filter(is_active=True, lat__isnull=False).order_by("id")
                    .values_list("id", flat=True))
         rng.shuffle(ids)
@@ -203,16 +204,16 @@ class _World:
         self._mark_booked(end)
 
     def _mark_booked(self, end: dt.date) -> None:
-        """Mark the slots that sessions already in the database overlap (a second run never clashes)."""
+        """Mark the slots that bookings already in the database overlap (a second run never clashes)."""
         tz = timezone.get_current_timezone()
         since = timezone.make_aware(dt.datetime.combine(end - dt.timedelta(days=400), dt.time.min), tz)
-        rows = Session.objects.filter(cancelled=False, ends_at__gt=since).values_list("id", "room_id", "starts_at",
+        rows = Booking.objects.filter(cancelled=False, ends_at__gt=since).values_list("id", "room_id", "starts_at",
                                                                                        "ends_at")
         people = defaultdict(list)
-        for session_id, user_id in (Session.mediators.through.objects.filter(session__cancelled=False,
-                                                                             session__ends_at__gt=since)
-                                    .values_list("session_id", "user_id")):
-            people[session_id].append(user_id)
+        for booking_id, user_id in (Booking.people.through.objects.filter(booking__cancelled=False,
+                                                                          booking__ends_at__gt=since)
+                                    .values_list("booking_id", "user_id")):
+            people[booking_id].append(user_id)
         for session_id, room_id, starts, ends in rows:
             day = timezone.localtime(starts, tz).date()
             for idx, slot in enumerate(SLOTS):
@@ -467,9 +468,13 @@ class _Generator:
         if respondent is not None:
             parties.append(self._party(Role.RESPONDENT, respondent, ""))
         sessions = []
+        booked_from = steps[-1] if steps else reported
         for at, room, mediators in slots:
             held = not is_open or at + dt.timedelta(hours=1) <= self.now - dt.timedelta(hours=2)
-            s = Session(starts_at=at, ends_at=at + dt.timedelta(hours=1), room_id=room, held=held,
+            booking = Booking(room_id=room, unit_id=centre.centre.unit_id, starts_at=at,
+                              ends_at=at + dt.timedelta(hours=1), purpose=f"纠纷调解 {case.number}",
+                              kind=SESSION_KIND, created_at=min(at, booked_from))
+            s = Session(booking=booking, held=held,
                         minutes="双方到场陈述事实与诉求，调解员释法明理，促成协商。" if held else "")
             sessions.append((s, mediators))
         drawn = _Drawn(case, dispute, events, parties, sessions, repeat_of=repeat_of, applicant=applicant)
@@ -613,12 +618,15 @@ def _flush(batch: list[_Drawn]) -> None:
         for s, _ in d.sessions:
             if s.held:
                 s.attended = [p.pk for p in d.parties]
+    Booking.objects.bulk_create([s.booking for s in sessions], batch_size=BATCH)
+    for s in sessions:
+        s.booking_id = s.booking.pk
     Session.objects.bulk_create(sessions, batch_size=BATCH)
-    through = Session.mediators.through
+    through = Booking.people.through
     links, agreements = [], []
     for d in batch:
         for s, mediators in d.sessions:
-            links += [through(session_id=s.pk, user_id=u) for u in mediators]
+            links += [through(booking_id=s.booking_id, user_id=u) for u in mediators]
         if d.agreement is not None:
             d.agreement.dispute_id, d.agreement.session_id = d.dispute.pk, d.sessions[-1][0].pk
             agreements.append(d.agreement)

@@ -24,6 +24,13 @@ class Centre(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def rooms(self):
+        """The centre's mediation rooms: the active bookable rooms (shanzhi.rooms) at its unit."""
+        from shanzhi.rooms.models import Room
+
+        return Room.objects.filter(unit_id=self.unit_id, is_active=True)
+
 
 class Team(models.Model):
     """A mediation team or a department's window inside a centre (joint reception 联合接访)."""
@@ -32,14 +39,6 @@ class Team(models.Model):
     name = models.CharField("名称", max_length=100)
     department = models.ForeignKey("org.Department", null=True, blank=True, on_delete=models.SET_NULL)
     is_active = models.BooleanField(default=True)
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Room(models.Model):
-    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="rooms")
-    name = models.CharField("名称", max_length=50)
 
     def __str__(self) -> str:
         return self.name
@@ -131,19 +130,47 @@ class Party(models.Model):
     claim = models.TextField("诉求", blank=True)
 
 
+SESSION_KIND = "mediation.session"
+
+
 class Session(models.Model):
+    """A mediation session: a room booking (shanzhi.rooms, kind "mediation.session") whose people are its
+    mediators; the booking holds the room, the time and whether it was cancelled."""
+
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="sessions")
-    starts_at = models.DateTimeField(db_index=True)
-    ends_at = models.DateTimeField()
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="sessions")
-    mediators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="mediation_sessions")
+    booking = models.OneToOneField("rooms.Booking", on_delete=models.PROTECT, related_name="mediation_session")
     attended = models.JSONField("到场", default=list, blank=True)  # party ids
     minutes = models.TextField("笔录", blank=True)
     held = models.BooleanField(default=False)
-    cancelled = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["starts_at"]
+        ordering = ["booking__starts_at"]
+
+    # Read from the booking (one record of who holds which room when).
+    @property
+    def starts_at(self) -> dt.datetime:
+        return self.booking.starts_at
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.booking.ends_at
+
+    @property
+    def room(self):
+        return self.booking.room
+
+    @property
+    def room_id(self) -> int:
+        return self.booking.room_id
+
+    @property
+    def cancelled(self) -> bool:
+        return self.booking.cancelled
+
+    @property
+    def mediators(self):
+        """The booking's people (a related manager: `.all()` uses a `booking__people` prefetch)."""
+        return self.booking.people
 
 
 class Agreement(models.Model):

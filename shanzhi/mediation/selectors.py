@@ -116,7 +116,7 @@ def centres_handled_by(*, user) -> list[Centre]:
         holder |= Q(resident_id=user.resident_id)
     posts = Post.objects.filter(holder, Post.current_q(), scopes.holders_q("mediation.handle"))
     return list(Centre.objects.filter(unit_id__in=posts.values("unit_id"), is_active=True)
-                .select_related("unit").prefetch_related("rooms"))
+                .select_related("unit"))
 
 
 def mediators_for(*, centre: Centre) -> QuerySet[User]:
@@ -130,23 +130,25 @@ def mediators_for(*, centre: Centre) -> QuerySet[User]:
 def week_sessions_for(*, user, start: dt.datetime, end: dt.datetime, centres: list[Centre]) -> QuerySet[Session]:
     """Sessions in [start, end) that the user mediates or that book a room of one of `centres` (the user's
     own centres, from centres_handled_by)."""
-    mine = Q(mediators=user)
+    mine = Q(booking__people=user)
     if centres:
-        mine |= Q(room__centre__in=centres)
-    return (Session.objects.filter(mine, cancelled=False, starts_at__gte=start, starts_at__lt=end).distinct()
-            .select_related("room__centre", "dispute__case", "dispute__type").prefetch_related("mediators")
-            .order_by("starts_at"))
+        mine |= Q(booking__room__unit__in=[c.unit_id for c in centres])
+    return (Session.objects.filter(mine, booking__cancelled=False, booking__starts_at__gte=start,
+                                   booking__starts_at__lt=end).distinct()
+            .select_related("booking__room", "dispute__case", "dispute__type").prefetch_related("booking__people")
+            .order_by("booking__starts_at"))
 
 
 def caseload_for(*, user, now: dt.datetime) -> QuerySet[Dispute]:
     """Open disputes the user may see and either handles at their centre or mediates, oldest first, with
     the next session's time."""
     ids = (dispute_list_for(user=user).filter(result="")
-           .filter(scopes.scope_q(user, "mediation.handle", "centre__unit") | Q(sessions__mediators=user))
+           .filter(scopes.scope_q(user, "mediation.handle", "centre__unit") | Q(sessions__booking__people=user))
            .values("id"))
     return (Dispute.objects.filter(id__in=ids).select_related("case", "type", "centre")
-            .annotate(next_session=Min("sessions__starts_at",
-                                       filter=Q(sessions__starts_at__gte=now, sessions__cancelled=False)))
+            .annotate(next_session=Min("sessions__booking__starts_at",
+                                       filter=Q(sessions__booking__starts_at__gte=now,
+                                                sessions__booking__cancelled=False)))
             .order_by("registered_at", "id"))
 
 
@@ -158,9 +160,10 @@ def centre_open_disputes_for(*, user, centre: Centre) -> QuerySet[Dispute]:
 def centre_sessions_for(*, user, centre: Centre, start: dt.datetime, end: dt.datetime) -> QuerySet[Session]:
     """Sessions booked in the centre's rooms in [start, end), for a user who may see the centre."""
     centre_get_for(user=user, code=centre.unit.code)
-    return (Session.objects.filter(room__centre=centre, cancelled=False, starts_at__gte=start, starts_at__lt=end)
-            .select_related("room", "dispute__case", "dispute__type").prefetch_related("mediators")
-            .order_by("starts_at"))
+    return (Session.objects.filter(booking__room__unit=centre.unit_id, booking__cancelled=False,
+                                   booking__starts_at__gte=start, booking__starts_at__lt=end)
+            .select_related("booking__room", "dispute__case", "dispute__type").prefetch_related("booking__people")
+            .order_by("booking__starts_at"))
 
 
 def child_centres_for(*, user, centre: Centre) -> QuerySet[Centre]:

@@ -21,6 +21,7 @@ from shanzhi.lib.codes import CodeError, mask_phone, normalise_id_number, normal
 from shanzhi.lib.errors import DomainError, PermissionDenied
 from shanzhi.mediation.models import (
     RESOLVED,
+    SESSION_KIND,
     Agreement,
     Centre,
     Dispute,
@@ -31,11 +32,12 @@ from shanzhi.mediation.models import (
     Performance,
     Result,
     Role,
-    Room,
     Session,
     Team,
 )
 from shanzhi.org.models import OrgUnit
+from shanzhi.rooms import services as room_services
+from shanzhi.rooms.models import Room
 
 
 def _bad(field: str, message: str) -> DomainError:
@@ -257,21 +259,6 @@ def _hm(at: dt.datetime) -> str:
     return f"{timezone.localtime(at):%m-%d %H:%M}"
 
 
-def clashes(*, room: Room, mediators: list, starts_at: dt.datetime, ends_at: dt.datetime,
-            exclude: int | None = None) -> list[str]:
-    """Describe each booked session that overlaps this room or any of these mediators."""
-    overlap = Session.objects.filter(cancelled=False, starts_at__lt=ends_at, ends_at__gt=starts_at)
-    if exclude:
-        overlap = overlap.exclude(pk=exclude)
-    out = []
-    for s in overlap.filter(room=room).select_related("dispute__case"):
-        out.append(f"{room.name}在{_hm(s.starts_at)}-{_hm(s.ends_at)}已被{s.dispute.case.number}占用")
-    for s in overlap.filter(mediators__in=mediators).distinct().prefetch_related("mediators"):
-        names = "、".join(str(m) for m in s.mediators.all() if m in mediators)
-        out.append(f"{names}在{_hm(s.starts_at)}-{_hm(s.ends_at)}已有调解安排")
-    return out
-
-
 MEDIATOR_REFUSED = "调解员须在本中心所在单位（或其上级）担任调解岗位"
 
 
@@ -281,25 +268,24 @@ def mediator_eligible(person, centre: Centre) -> bool:
 
 
 @transaction.atomic
-def session_schedule(*, actor, dispute: Dispute, starts_at: dt.datetime, ends_at: dt.datetime, room: Room,
+def session_schedule(*, actor, dispute: Dispute, starts_at: dt.datetime, ends_at: dt.datetime, room: Room | None,
                      mediators: list, now: dt.datetime | None = None) -> Session:
-    """Book a session: a room of the dispute's centre and its mediators, with no double booking. The
-    booking is on the case's timeline and takes the case up (its first response)."""
+    """Book a session: a room of the dispute's centre (a shanzhi.rooms booking, kind "mediation.session",
+    with the mediators as its people), never double-booked (rooms.services.clashes). The booking is on the
+    case's timeline and takes the case up (its first response)."""
     _gate(actor, "mediation.handle", dispute, state=_open(dispute))
-    if room.centre_id != dispute.centre_id:
+    if room is None or room.unit_id != dispute.centre.unit_id or not room.is_active:
         raise _bad("room", "只能使用本中心的调解室")
-    if ends_at <= starts_at:
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
         raise _bad("ends_at", "结束时间应晚于开始时间")
     if not mediators:
         raise _bad("mediators", "至少需要一位调解员")
     if any(not mediator_eligible(m, dispute.centre) for m in mediators):
         raise DomainError(MEDIATOR_REFUSED, fields={"mediators": [MEDIATOR_REFUSED]}, code="invalid_target")
-    Room.objects.select_for_update().filter(pk=room.pk).first()  # serialise bookings of one room
-    found = clashes(room=room, mediators=mediators, starts_at=starts_at, ends_at=ends_at)
-    if found:
-        raise DomainError("时间冲突：" + "；".join(found), fields={"starts_at": found}, code="clash")
-    session = Session.objects.create(dispute=dispute, starts_at=starts_at, ends_at=ends_at, room=room)
-    session.mediators.set(mediators)
+    booking = room_services.book(actor=actor, room=room, starts_at=starts_at, ends_at=ends_at,
+                                 purpose=f"纠纷调解 {dispute.case.number}", kind=SESSION_KIND, people=mediators,
+                                 authority="mediation.handle", now=now)
+    session = Session.objects.create(dispute=dispute, booking=booking)
     case = Case.objects.select_for_update().select_related("handling_unit").get(pk=dispute.case_id)
     case_services.case_annotate(
         actor=actor, case=case, authority="mediation.handle", take_up=True, now=now,
@@ -359,7 +345,7 @@ def agreement_create(*, actor, dispute: Dispute, terms: str, session: Session | 
     """Write the agreement from the template with the parties' details; needs a held session. Control
     characters in the terms are dropped (they would break the DOCX)."""
     _gate(actor, "mediation.handle", dispute, state=_open(dispute))
-    session = session or dispute.sessions.filter(held=True).order_by("-starts_at").first()
+    session = session or dispute.sessions.filter(held=True).select_related("booking").order_by("-booking__starts_at").first()
     if session is None or not session.held or session.dispute_id != dispute.pk:
         raise DomainError("尚未进行调解（没有调解记录），不能生成协议", code="no_session")
     terms = parsing.document_text(terms or "").strip()
@@ -442,7 +428,9 @@ def centre_create(*, actor, unit: OrgUnit, name: str, rooms: list[str] = (), tea
     if Centre.objects.filter(unit=unit).exists():
         raise _bad("unit", "该单位已设立矛调中心")
     centre = Centre.objects.create(unit=unit, name=(name or f"{unit.name}矛调中心").strip())
-    Room.objects.bulk_create([Room(centre=centre, name=r) for r in rooms])
+    for r in rooms:  # the centre's mediation rooms are bookable rooms at its unit (shanzhi.rooms)
+        if not Room.objects.filter(unit=unit, name=r).exists():
+            Room.objects.create(unit=unit, name=r)
     Team.objects.bulk_create([Team(centre=centre, name=t) for t in teams])
     audit_record(actor=actor, action="mediation.centre.create", obj=centre, unit_path=unit.path,
                  after={"rooms": list(rooms), "teams": list(teams)})

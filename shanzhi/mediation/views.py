@@ -8,6 +8,7 @@ act) through shanzhi.mediation.services. Out of scope is 404; in scope but not a
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.contrib import messages
 from django.db.models import Count, Q
@@ -51,6 +52,7 @@ from shanzhi.mediation.models import Agreement, Centre, Dispute, Role
 from shanzhi.org.models import Level, OrgUnit
 from shanzhi.org.selectors import orgunit_get_for, orgunit_list_for
 from shanzhi.people.models import Resident
+from shanzhi.rooms.models import Room
 
 # Labels stored as plain Chinese in models and the catalogue; listed so templates show them in English.
 CHOICE_LABELS = (
@@ -273,7 +275,8 @@ def _action_forms(dispute: Dispute, data=None, only: str = "") -> dict:
         return data if name == only else None
     centre = dispute.centre
     parties = list(dispute.parties.order_by("role", "id"))
-    sessions = dispute.sessions.filter(cancelled=False).select_related("room").order_by("held", "starts_at")
+    sessions = (dispute.sessions.filter(booking__cancelled=False).select_related("booking__room")
+                .order_by("held", "booking__starts_at"))
     made = {
         "schedule": lambda: ScheduleForm(bound("schedule"), rooms=centre.rooms.order_by("name", "id"),
                                          mediators=mediator_choices(centre), auto_id="schedule-%s"),
@@ -296,7 +299,8 @@ def _detail(request: HttpRequest, dispute: Dispute, *, bound: dict | None = None
     may_handle = scopes.may(user, "mediation.handle", dispute.centre.unit)
     parties = list(dispute.parties.order_by("role", "id"))
     names = {p.pk: p.name for p in parties}
-    sessions = list(dispute.sessions.select_related("room").prefetch_related("mediators").order_by("starts_at"))
+    sessions = list(dispute.sessions.select_related("booking__room").prefetch_related("booking__people")
+                    .order_by("booking__starts_at"))
     for s in sessions:
         s.attended_names = [names[i] for i in s.attended if i in names]
     agreements = list(dispute.agreements.prefetch_related("followups__by").order_by("created_at", "id"))
@@ -416,12 +420,15 @@ def calendar(request: HttpRequest) -> HttpResponse:
     days = [{"date": monday + dt.timedelta(days=i), "sessions": []} for i in range(7)]
     for s in mine:
         days[(timezone.localtime(s.starts_at).date() - monday).days]["sessions"].append(s)
-    centre_ids = {c.pk for c in centres}
-    booked = [s for s in week if s.room.centre_id in centre_ids]
+    units = {c.unit_id for c in centres}
+    booked = [s for s in week if s.room.unit_id in units]
+    centre_rooms = defaultdict(list)
+    for room in Room.objects.filter(unit_id__in=units, is_active=True).order_by("name", "id"):
+        centre_rooms[room.unit_id].append(room)
     boards = []
     for c in centres:
         rows = []
-        for room in c.rooms.all():
+        for room in centre_rooms[c.unit_id]:
             cells = [[s for s in booked if s.room_id == room.pk and timezone.localtime(s.starts_at).date() == d["date"]]
                      for d in days]
             rows.append({"room": room, "cells": cells})

@@ -29,6 +29,9 @@ class Booking(models.Model):
     meeting); `people` are those who must be there, checked for clashes too."""
 
     room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="bookings")
+    # The unit the booking was made from (the room's own, or for a room above, the booker's unit under it):
+    # those who may act there move or cancel it. Empty means the room's unit.
+    unit = models.ForeignKey("org.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     starts_at = models.DateTimeField(db_index=True)
     ends_at = models.DateTimeField()
     purpose = models.CharField("用途", max_length=200)

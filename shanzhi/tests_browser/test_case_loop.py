@@ -25,12 +25,14 @@ def install_migration_data() -> None:
     missing: a transactional test before this one flushed them away."""
     from shanzhi.campaigns.catalogue import install as install_incident_types
     from shanzhi.cases.catalogue import install
+    from shanzhi.councils.defaults import ensure_types
     from shanzhi.mediation.catalogue import install as install_dispute_types
     from shanzhi.people.models import DEFAULT_CARE_TAGS, CareTag
 
     install()
     install_dispute_types()
     install_incident_types()
+    ensure_types()
     for code, name, name_en in DEFAULT_CARE_TAGS:
         CareTag.objects.get_or_create(code=code, defaults={"name": name, "name_en": name_en})
 

@@ -102,6 +102,10 @@ def grid_a(county):
         centre = mediation_services.centre_create(actor=None, unit=c.village, name="新联村调解室",
                                                   rooms=["村调解室"])
         mediation_services.centre_create(actor=None, unit=c.town, name="天凝镇矛调中心", rooms=["调解室A"])
+        from shanzhi.rooms.services import room_create
+
+        # a room of grid A itself (the village's rooms are seen from grid B below it, like the town's hall)
+        grid_room = room_create(actor=c.admin, unit=c.grid_a, name="一网格活动室")
         from shanzhi.accounts.services import user_create_staff
 
         mediator = user_create_staff(actor=None, username="mediator_a", password="x-Shanzhi-2026",
@@ -128,8 +132,20 @@ def grid_a(county):
     from shanzhi.cases.uploads import upload_create
 
     upload = upload_create(actor=c.worker_a, photo=_png())  # a photo chosen for a form not sent yet
+    with clock.frozen(NINE):  # 新联村's residents' council, a member and a topic with a photo (grid A's resident)
+        from shanzhi.councils import services as council_services
+        from shanzhi.councils.defaults import ensure_types
+        from shanzhi.councils.models import CouncilType
+
+        ensure_types()
+        council = council_services.council_create(actor=None, type=CouncilType.objects.get(code="residents"),
+                                                  unit=c.village)
+        member = council_services.member_add(actor=None, council=council, resident=c.resident)
+        topic = council_services.topic_raise(actor=c.resident_user, council=council, title="村口路灯", text="坏了",
+                                             photos=[_png()])
+    c.extra.update(council=council, member=member, topic=topic, topic_photo=topic.photos.get())
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
-                   session=session, agreement=agreement, key=key, mediator=mediator,
+                   session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
                    notification=Notification.objects.filter(user=c.worker_a).first())
     return c
@@ -163,6 +179,9 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "campaigns:board_partial": {"pk": [x["incident"].pk]},
         "mediation:agreement_docx": {"pk": [x["agreement"].pk]},
         "mediation:centre": {"code": [c.village.code]},  # 新联村's centre: grid B's worker is not a mediator there
+        "rooms:detail": {"pk": [x["grid_room"].pk]},
+        "rooms:edit": {"pk": [x["grid_room"].pk]},
+        "rooms:active": {"pk": [x["grid_room"].pk]},
         "open311:key_revoke": {"pk": [x["key"].pk]},
         "api:post-detail": {"pk": [c.grid_a.posts.first().pk]},
         "api:post-end": {"pk": [c.grid_a.posts.first().pk]},
@@ -171,7 +190,13 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:resident-reveal": {"pk": [c.resident.pk]},
         "api:resident-move": {"pk": [c.resident.pk]},
         "api:resident-end": {"pk": [c.resident.pk]},
-        "api:department-detail": {"pk": []},  # departments are the county's, visible to every staff member
+        "api:department-detail": {"pk": []},
+        "councils:council_detail": {"pk": [x["council"].pk]},
+        "councils:member_add": {"pk": [x["council"].pk]},
+        "councils:topic_raise": {"pk": [x["council"].pk]},
+        "councils:member_end": {"pk": [x["member"].pk]},
+        "councils:photo": {"pk": [x["topic_photo"].pk]},
+        "api:council-detail": {"pk": [x["council"].pk]},  # departments are the county's, visible to every staff member
         **_admin_ids(c),
         **_legal_ids(x["legal"]),
     }
@@ -185,7 +210,8 @@ def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
 
 # Admin models that are configuration of the whole county (no unit): every admin-site user may read them.
 ADMIN_GLOBAL = {"auth.group", "authtoken.tokenproxy", "org.department", "people.caretag", "mediation.disputetype",
-                "mediation.team", "campaigns.incidenttype", "legal.category"}
+                "mediation.team", "campaigns.incidenttype",
+                "councils.counciltype", "legal.category"}
 # Admin URLs that name no object of a unit.
 NOT_OBJECTS = {"admin:view_on_site", "admin:app_list"}
 
@@ -195,7 +221,7 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
     from django.contrib import admin as django_admin
 
     from shanzhi.audit.models import AuditEntry
-    from shanzhi.mediation.models import Centre, Room
+    from shanzhi.mediation.models import Centre
     from shanzhi.people.models import CadreRegistration
 
     x = c.extra
@@ -210,7 +236,7 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
         "audit.auditentry": list(AuditEntry.objects.filter(unit_path__startswith=c.grid_a.path)
                                  .values_list("pk", flat=True)[:2]),
         "mediation.centre": list(Centre.objects.filter(unit=c.village).values_list("pk", flat=True)),
-        "mediation.room": list(Room.objects.filter(centre__unit=c.village).values_list("pk", flat=True)),
+        "councils.council": [x["council"].pk],
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}
@@ -231,7 +257,7 @@ def _by_name(c) -> dict[str, list[str]]:
     slugs = sorted(set(workflow.TRANSITIONS) | set(mediation_views.ACTIONS))
     return {
         "code": [c.grid_a.code, c.mg_a1.code],
-        "number": [x["case"].number, x["dispute"].case.number],
+        "number": [x["case"].number, x["dispute"].case.number, x["topic"].number],
         "case__number": [x["dispute"].case.number],
         "action": slugs,
         "action_name": slugs,

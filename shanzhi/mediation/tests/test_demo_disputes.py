@@ -20,8 +20,19 @@ from shanzhi.demo.generator import build_demo
 from shanzhi.demo.reset import reset_database
 from shanzhi.mediation.demo import COUNTY_CENTRE, generate_disputes
 from shanzhi.mediation.indicators import indicators_for
-from shanzhi.mediation.models import Agreement, Centre, Dispute, FollowUp, Party, Result, Session, Team
+from shanzhi.mediation.models import (
+    SESSION_KIND,
+    Agreement,
+    Centre,
+    Dispute,
+    FollowUp,
+    Party,
+    Result,
+    Session,
+    Team,
+)
 from shanzhi.org.models import Department, Level, OrgUnit
+from shanzhi.rooms.models import Booking
 
 FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -89,7 +100,8 @@ def test_a_year_of_disputes_with_plausible_shares(demo, db):
 
 def test_no_room_or_mediator_is_double_booked(demo, db):
     by_room, by_person = defaultdict(list), defaultdict(list)
-    for s in Session.objects.filter(cancelled=False).prefetch_related("mediators"):
+    for s in Session.objects.filter(booking__cancelled=False).select_related("booking").prefetch_related(
+            "booking__people"):
         by_room[s.room_id].append((s.starts_at, s.ends_at))
         for m in s.mediators.all():
             by_person[m.pk].append((s.starts_at, s.ends_at))
@@ -98,7 +110,10 @@ def test_no_room_or_mediator_is_double_booked(demo, db):
         spans.sort()
         for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
             assert end <= start
-    assert not Session.objects.exclude(room__centre=F("dispute__centre")).exists()  # rooms of the holding centre
+    # rooms of the holding centre, booked as mediation sessions
+    assert not Session.objects.exclude(booking__room__unit=F("dispute__centre__unit")).exists()
+    assert set(Booking.objects.values_list("kind", flat=True)) == {SESSION_KIND}
+    assert Booking.objects.count() == Session.objects.count()
 
 
 def test_indicators_for_the_county_are_sensible(demo, db):
@@ -124,8 +139,8 @@ def digest() -> str:
                                     "first_centre__name", "team__name", "escalations", "case__closed_at",
                                     "repeat_of__registered_at"),
         Party.objects.values_list("dispute__registered_at", "role", "name", "id_number_masked", "phone_masked"),
-        Session.objects.values_list("dispute__registered_at", "starts_at", "room__name", "room__centre__name",
-                                    "held"),
+        Session.objects.values_list("dispute__registered_at", "booking__starts_at", "booking__room__name",
+                                    "booking__room__unit__name", "held"),
         Agreement.objects.values_list("dispute__registered_at", "created_at", "signed_at"),
     ]
     for qs in rows:
@@ -138,6 +153,7 @@ def _drop_disputes() -> None:
     FollowUp.objects.all().delete()
     Agreement.objects.all().delete()
     Session.objects.all().delete()
+    Booking.objects.filter(kind=SESSION_KIND).delete()
     Case.objects.filter(dispute__isnull=False).delete()
 
 

@@ -14,8 +14,10 @@ from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.mediation import services as svc
 from shanzhi.mediation.document import agreement_docx
 from shanzhi.mediation.indicators import indicators_for
-from shanzhi.mediation.models import Dispute, Result
+from shanzhi.mediation.models import SESSION_KIND, Dispute, Result
 from shanzhi.mediation.tests.conftest import PARTIES
+from shanzhi.rooms import services as room_services
+from shanzhi.rooms.models import Room
 
 NINE = timezone.make_aware(dt.datetime(2026, 11, 25, 9, 0))  # a Wednesday
 
@@ -81,6 +83,35 @@ def test_sessions_never_double_book_a_room_or_a_mediator(centres, neighbour_type
     with pytest.raises(DomainError, match="调解员"):  # another room, same mediator, overlapping
         session(centres, b, start=NINE + dt.timedelta(minutes=30))
     session(centres, b, start=NINE + dt.timedelta(hours=1))  # back to back is fine
+
+
+def test_a_session_is_a_room_booking_that_clashes_with_other_kinds_of_bookings(centres, neighbour_type):
+    c = centres
+    mediator = c.extra["mediator"]
+    d = register(c, neighbour_type)
+    s = session(c, d)
+    assert (s.booking.kind, s.booking.purpose, s.booking.unit) == (SESSION_KIND, f"纠纷调解 {d.case.number}", c.village)
+    assert list(s.mediators.all()) == [mediator] and s.room == c.extra["village_centre"].rooms.first()
+    # the mediator is at a council meeting in the town's hall the next hour: no session for them then
+    hall = Room.objects.create(unit=c.town, name="镇会议厅")
+    room_services.book(actor=c.town_staff, room=hall, starts_at=NINE + dt.timedelta(hours=1),
+                       ends_at=NINE + dt.timedelta(hours=3), purpose="镇村民代表会议", kind="councils.meeting",
+                       people=[mediator], authority="councils.run")
+    with pytest.raises(DomainError) as err:
+        session(c, d, start=NINE + dt.timedelta(hours=2))
+    assert err.value.code == "clash" and "镇村民代表会议" in str(err.value) and "镇会议厅" in str(err.value)
+    # and the centre's own rooms only: not the town's hall, not a room out of use
+    for room in (hall, Room.objects.create(unit=c.village, name="旧调解室", is_active=False)):
+        with pytest.raises(DomainError) as err:
+            session(c, d, start=NINE + dt.timedelta(days=1), room=room)
+        assert list(err.value.fields) == ["room"]
+
+
+def test_centre_create_makes_bookable_rooms_at_its_unit(centres):
+    c = centres
+    assert sorted(Room.objects.filter(unit=c.town).values_list("name", flat=True)) == ["调解室A", "调解室B"]
+    centre = svc.centre_create(actor=None, unit=c.town2, name="大云镇矛调中心", rooms=["调解室"])
+    assert [r.name for r in centre.rooms] == ["调解室"] and centre.rooms.get().unit == c.town2
 
 
 def test_no_agreement_without_a_session(centres, neighbour_type):
