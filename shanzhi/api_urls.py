@@ -9,6 +9,7 @@ from shanzhi.appraisal.api import HonourViewSet
 from shanzhi.cases.api import CaseViewSet
 from shanzhi.councils.api import CouncilTopicViewSet, CouncilViewSet
 from shanzhi.councils.api_meetings import CouncilDecisionViewSet, CouncilMeetingViewSet
+from shanzhi.legal.api import LegalAdviserViewSet, LegalQuestionViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
@@ -21,6 +22,8 @@ router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
 router.register("cases", CaseViewSet, basename="case")
 router.register("disputes", DisputeViewSet, basename="dispute")
+router.register("legal-questions", LegalQuestionViewSet, basename="legal-question")
+router.register("legal-advisers", LegalAdviserViewSet, basename="legal-adviser")
 router.register("councils", CouncilViewSet, basename="council")
 router.register("council-topics", CouncilTopicViewSet, basename="council-topic")
 router.register("council-meetings", CouncilMeetingViewSet, basename="council-meeting")

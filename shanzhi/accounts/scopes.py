@@ -59,6 +59,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     # (an adviser answers their own villages' questions: an object-level grant in legal.services)
     "legal.view": STAFF_ROLES - {R.MICROGRID_HEAD, R.DEPARTMENT_STAFF},
     "legal.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
+    # the adviser's own work (answer, hold a consultation, record a talk): no role gives it, only a current
+    # appointment to the village (the grant in legal.access)
+    "legal.advise": frozenset(),
     # bookable rooms (shanzhi.rooms): add, rename and take rooms out of use at a unit (seeing them and their
     # bookings is "org.view"; booking one is the booking app's own action, e.g. mediation.handle)
     "rooms.manage": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),

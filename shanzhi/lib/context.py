@@ -17,6 +17,7 @@ STAFF = [
     (_("矛调中心"), "mediation:calendar", None, "mediation.view"),
     (_("议事协商"), "councils:index", None, "councils.view"),
     (_("指挥中心"), "dashboard:home", None, "dashboard.view"),
+    (_("法律服务团"), "legal:home", None, "legal.view"),
     (_("通知"), "cases:inbox", None, None),
     (_("审计日志"), "audit:list", None, "audit.view"),
 ]
@@ -27,6 +28,7 @@ RESIDENT = [
     (_("村里动态"), "cases:feed", None, None),
     (_("议事协商"), "councils:index", None, None),
     (_("我的任务"), "campaigns:mine", None, None),
+    (_("法律咨询"), "legal:home", None, None),
     (_("通知"), "cases:inbox", None, None),
 ]
 # What a post adds to a resident's navigation (their home already shows their households).

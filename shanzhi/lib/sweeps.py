@@ -56,8 +56,9 @@ def sweep_all(now: dt.datetime | None = None) -> dict[str, int]:
     (`{"skipped": 1}` when the lock was taken)."""
     from shanzhi.campaigns.sweep import sweep as campaigns_sweep
     from shanzhi.cases.sweep import sweep as cases_sweep
+    from shanzhi.legal.sweep import sweep as legal_sweep
 
     with sweep_lock() as got:
         if not got:
             return {"skipped": 1}
-        return {**cases_sweep(now), **campaigns_sweep(now)}
+        return {**cases_sweep(now), **campaigns_sweep(now), **legal_sweep(now)}

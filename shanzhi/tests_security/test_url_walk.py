@@ -124,6 +124,9 @@ def grid_a(county):
                                           attended=list(dispute.parties.values_list("pk", flat=True)))
         agreement = mediation_services.agreement_create(actor=mediator, dispute=dispute, terms="一、三日内清理。",
                                                         session=session)
+    from shanzhi.legal.tests import walk as legal_walk
+
+    c.extra["legal"] = legal_walk.make(c, NINE + dt.timedelta(hours=4))
     key, _plain = apikey_issue(actor=c.admin, name="12345 热线")
     assert centre.pk
     from shanzhi.cases.uploads import upload_create
@@ -244,13 +247,20 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:appraisal-complaint-detail": {"pk": [x["complaint"].pk]},
         "api:department-detail": {"pk": []},  # departments are the county's, visible to every staff member
         **_admin_ids(c),
+        **_legal_ids(x["legal"]),
     }
+
+
+def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.legal.tests import walk as legal_walk
+
+    return legal_walk.ids(objects)
 
 
 # Admin models that are configuration of the whole county (no unit): every admin-site user may read them.
 ADMIN_GLOBAL = {"auth.group", "authtoken.tokenproxy", "org.department", "people.caretag", "mediation.disputetype",
                 "mediation.team", "campaigns.incidenttype",
-                "councils.counciltype"}
+                "councils.counciltype", "legal.category"}
 # Admin URLs that name no object of a unit.
 NOT_OBJECTS = {"admin:view_on_site", "admin:app_list"}
 
