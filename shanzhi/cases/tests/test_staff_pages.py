@@ -408,6 +408,23 @@ def test_residents_have_an_inbox_too(county, client):
     assert "请评价" in as_user(client, county.resident_user).get(url("inbox")).content.decode()
 
 
+def test_a_notification_of_no_case_opens_its_page_and_only_one_of_this_site(county, client):
+    """A council's notice links to its topic; a link that leaves the site is never followed."""
+    from shanzhi.cases.notify import inbox_notify
+    from shanzhi.lib import clock
+
+    now = clock.now()
+    inbox_notify([county.worker_a.pk], kind="council", text="议题已受理", key="t1", now=now, link="/councils/t/YS1/")
+    inbox_notify([county.worker_a.pk], kind="council", text="外链", key="t2", now=now, link="//evil.example/x")
+    as_user(client, county.worker_a)
+    html = client.get(url("inbox")).content.decode()
+    good = Notification.objects.get(dedupe_key="t1")
+    bad = Notification.objects.get(dedupe_key="t2")
+    assert f'href="{url("inbox_open", good.pk)}"' in html
+    assert client.get(url("inbox_open", good.pk)).url == "/councils/t/YS1/"
+    assert client.get(url("inbox_open", bad.pk)).url == url("inbox")
+
+
 # ---- intake ------------------------------------------------------------------------------------
 
 def hotline_data(**kw):
