@@ -4,8 +4,8 @@ with a million cases loaded: median latency and queries per page, against the lo
     python bench/bench_cases.py [--data-dir DIR] [--cases 1000000] [-n 10]
 
 DIR holds the full demo county (built with `shanzhi demo --scale full` when empty; bench_pages.py's
-directory can be reused). The cases are topped up to --cases with the demo's year-of-cases generator
-(shanzhi/demo/casegen.py), spread over the last 365 days. Requests go through Django's test Client.
+directory can be reused). The cases are topped up to exactly --cases with the demo's year-of-cases generator
+(shanzhi/demo/casegen.py, `count=`), spread over the last 365 days. Requests go through Django's test Client.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def prepare(args: argparse.Namespace) -> None:
         missing = args.cases - have
         print(f"adding {missing:,} cases over the last 365 days ...", file=sys.stderr)
         t0 = time.monotonic()
-        made = generate_cases(per_day=missing / 365 / 0.93, days=365, seed=have + 1, progress=True)
+        made = generate_cases(count=missing, days=365, seed=have + 1, progress=True)  # exactly --cases in all
         print(f"added {made:,} cases in {time.monotonic() - t0:.0f} s", file=sys.stderr)
 
 
