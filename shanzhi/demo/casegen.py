@@ -131,11 +131,30 @@ def daily_counts(rng: random.Random, days: list[dt.date], *, per_day: float | No
     return counts
 
 
+def split_count(count: int, days: int, end: dt.date, parts: int) -> list[tuple[int, int, dt.date]]:
+    """(count, days, end) of `parts` consecutive stretches of the `days` days ending `end`, the `count` shared
+    by their days' weights (largest remainder), so that generating each stretch gives exactly `count` in
+    all and the same shape as one run. Stretches never share a day, so their case numbers cannot collide."""
+    parts = max(1, min(parts, days))
+    first = end - dt.timedelta(days=days - 1)
+    bounds = [round(i * days / parts) for i in range(parts + 1)]
+    weights = [sum(_day_factor(first + dt.timedelta(days=d)) for d in range(a, b))
+               for a, b in zip(bounds, bounds[1:], strict=False)]
+    exact = [count * w / sum(weights) for w in weights]
+    shares = [int(x) for x in exact]
+    for i in sorted(range(parts), key=lambda i: exact[i] - shares[i], reverse=True)[:count - sum(shares)]:
+        shares[i] += 1
+    return [(shares[i], b - a, first + dt.timedelta(days=b - 1))
+            for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
+
+
 def generate_cases(*, per_day: float | None = None, count: int | None = None, days: int = 365, seed: int = 1,
-                   end: dt.date | None = None, progress: bool = True, household_sample: int = 20000) -> int:
+                   end: dt.date | None = None, progress: bool = True, household_sample: int = 20000,
+                   rollups: bool = True) -> int:
     """Insert `days` days of cases ending yesterday (or `end`); return how many. Give `per_day` (about that
     many a day, fewer on weekends and holidays) or `count` (exactly that many in all, spread the same way;
-    how the benchmarks top a county up to a million). Deterministic per seed."""
+    how the benchmarks top a county up to a million). Deterministic per seed. `rollups=False` leaves the
+    roll-ups to the caller (`rollups_rebuild`), for several runs side by side (see split_count)."""
     if (per_day is None) == (count is None):
         raise ValueError("give per_day or count")
     rng = random.Random(seed * 7919 + 11)
@@ -197,9 +216,10 @@ def generate_cases(*, per_day: float | None = None, count: int | None = None, da
             updated = CaseNumber.objects.filter(prefix=prefix, last__lt=last).update(last=last)
             if not updated and not CaseNumber.objects.filter(prefix=prefix).exists():
                 CaseNumber.objects.create(prefix=prefix, last=last)
-    from shanzhi.dashboard.rollups import rollups_rebuild
+    if rollups:
+        from shanzhi.dashboard.rollups import rollups_rebuild
 
-    rollups_rebuild(since=start, parts=("cases",))  # bulk_create sends no signal: the roll-ups from scratch
+        rollups_rebuild(since=start, parts=("cases",))  # bulk_create sends no signal: the roll-ups from scratch
     return total
 
 
