@@ -29,6 +29,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "shanzhi-bench-cases"))
     p.add_argument("--scale", choices=["small", "full"], default="full")
     p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--jobs", type=int, default=1, help="processes topping up the cases (PostgreSQL)")
     p.add_argument("-n", type=int, default=5)
     p.add_argument("--raw-n", type=int, default=1)
     p.add_argument("--skip-rebuild", action="store_true", help="reuse the stored roll-ups")
