@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(1, str(ROOT))  # this checkout's shanzhi, whatever is installed
 
 from _common import measure  # noqa: E402
 from bench_cases import prepare  # noqa: E402
