@@ -4,8 +4,8 @@ with a million cases loaded: median latency and queries per page, against the lo
     python bench/bench_cases.py [--data-dir DIR] [--cases 1000000] [-n 10]
 
 DIR holds the full demo county (built with `shanzhi demo --scale full` when empty; bench_pages.py's
-directory can be reused). The cases are topped up to --cases with the demo's year-of-cases generator
-(shanzhi/demo/casegen.py), spread over the last 365 days. Requests go through Django's test Client.
+directory can be reused). The cases are topped up to exactly --cases with the demo's year-of-cases generator
+(shanzhi/demo/casegen.py, `count=`), spread over the last 365 days. Requests go through Django's test Client.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "shanzhi-bench-cases"))
     p.add_argument("--scale", choices=["small", "full"], default="full")
     p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--jobs", type=int, default=1, help="processes topping up the cases (PostgreSQL)")
     p.add_argument("-n", type=int, default=10)
     return p.parse_args()
 
@@ -42,10 +43,43 @@ def prepare(args: argparse.Namespace) -> None:
     have = Case.objects.count()
     if have < args.cases:
         missing = args.cases - have
-        print(f"adding {missing:,} cases over the last 365 days ...", file=sys.stderr)
+        jobs = getattr(args, "jobs", 1)
+        print(f"adding {missing:,} cases over the last 365 days in {jobs} process(es) ...", file=sys.stderr)
         t0 = time.monotonic()
-        made = generate_cases(per_day=missing / 365 / 0.93, days=365, seed=have + 1, progress=True)
+        if jobs <= 1:
+            made = generate_cases(count=missing, days=365, seed=have + 1, progress=True)  # exactly --cases in all
+        else:
+            made = _generate_in_parallel(missing, jobs, seed=have + 1)
         print(f"added {made:,} cases in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+
+
+def _generate_in_parallel(count: int, jobs: int, *, seed: int) -> int:
+    """`count` cases from `jobs` forked processes, each a stretch of days of its own (split_count), then the
+    roll-ups rebuilt once. For PostgreSQL; SQLite takes one writer at a time."""
+    import datetime as dt
+    import multiprocessing
+
+    from django.db import connections
+    from django.utils import timezone
+
+    from shanzhi.dashboard.rollups import rollups_rebuild
+    from shanzhi.demo.casegen import generate_cases, split_count
+
+    end = timezone.localdate() - dt.timedelta(days=1)
+    parts = split_count(count, 365, end, jobs)
+    connections.close_all()  # each child opens its own
+    ctx = multiprocessing.get_context("fork")
+    children = [ctx.Process(target=generate_cases, kwargs={
+        "count": n, "days": days, "end": last, "seed": seed + i, "progress": i == 0, "rollups": False})
+        for i, (n, days, last) in enumerate(parts)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+    if any(child.exitcode for child in children):
+        raise SystemExit("a case generator failed")
+    rollups_rebuild(since=end - dt.timedelta(days=364), parts=("cases",))
+    return count
 
 
 def main() -> None:

@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(1, str(ROOT))  # this checkout's shanzhi, whatever is installed
 
 from _common import measure  # noqa: E402
 from bench_cases import prepare  # noqa: E402
@@ -29,6 +32,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "shanzhi-bench-cases"))
     p.add_argument("--scale", choices=["small", "full"], default="full")
     p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--jobs", type=int, default=1, help="processes topping up the cases (PostgreSQL)")
     p.add_argument("-n", type=int, default=5)
     p.add_argument("--raw-n", type=int, default=1)
     p.add_argument("--skip-rebuild", action="store_true", help="reuse the stored roll-ups")

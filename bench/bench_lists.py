@@ -35,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pg-dir", default=str(Path(tempfile.gettempdir()) / "shanzhi-bench-lists-pg"))
     p.add_argument("--scale", choices=["small", "full"], default="full")
     p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--jobs", type=int, default=1, help="processes topping up the cases (PostgreSQL)")
     p.add_argument("--deep-page", type=int, default=200)
     p.add_argument("-n", type=int, default=10)
     p.add_argument("--one", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)  # the child process
@@ -45,7 +46,7 @@ def measure_one(args: argparse.Namespace) -> dict:
     """Measure every page on the database this process is bound to; rows as a dict for the parent."""
     from bench_cases import prepare
 
-    prepare(argparse.Namespace(data_dir=args.data_dir, scale=args.scale, cases=args.cases))  # + collectstatic
+    prepare(argparse.Namespace(data_dir=args.data_dir, scale=args.scale, cases=args.cases, jobs=args.jobs))  # + collectstatic
     from _common import measure
     from django.db import connection
     from django.test import Client
@@ -81,6 +82,8 @@ def measure_one(args: argparse.Namespace) -> dict:
         (f"county's case list, status + category, page {deep}", "admin",
          get(admin, f"/cases/all/?status=closed&category=garbage&page={deep}")),
         ("grid worker's case list, page 1", "worker_a", get(worker, "/cases/all/")),
+        ("county's dispatch picker (fetched when the form is opened)", "admin", get(admin, "/cases/all/targets/")),
+        ("town's dispatch picker (fetched when the form is opened)", "town", get(town, "/cases/all/targets/")),
     ]
     from django.db.models import Q
 
@@ -133,7 +136,7 @@ def run_child(args: argparse.Namespace, db: str) -> dict:
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--one", db, "--sqlite-dir", args.sqlite_dir,
            "--pg-dir", args.pg_dir, "--pg-url", args.pg_url, "--scale", args.scale, "--cases", str(args.cases),
-           "--deep-page", str(args.deep_page), "-n", str(args.n)]
+           "--jobs", str(args.jobs), "--deep-page", str(args.deep_page), "-n", str(args.n)]
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, cwd=ROOT).stdout
     return json.loads(out)
 

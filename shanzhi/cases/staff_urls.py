@@ -8,6 +8,7 @@ urlpatterns: list = [
     path("queue/", v.queue, name="queue"),
     path("all/", v.case_list, name="all"),
     path("all/dispatch/", v.bulk_dispatch, name="bulk_dispatch"),
+    path("all/targets/", v.bulk_targets, name="bulk_targets"),
     path("extensions/", v.extensions, name="extensions"),
     path("staff/<str:number>/", v.staff_detail, name="staff_detail"),
     path("staff/<str:number>/call/", v.call_reporter, name="call_reporter"),

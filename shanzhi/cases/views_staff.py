@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from shanzhi.accounts import scopes
 from shanzhi.accounts.models import User
@@ -251,15 +251,40 @@ def case_list(request: HttpRequest) -> HttpResponse:
                                         number=paging.page_number(request.GET.get("page")),
                                         related=LIST_RELATED)
     page.object_list = _with_lights(page.object_list, now)
-    nav = nav_context(user)
-    targets = None
-    if nav["may_dispatch"]:
-        roots = [unit] if unit is not None else scopes.roots_for(user, "cases.dispatch")
-        targets = dispatch_targets(user, roots)
+    # The bulk-dispatch pickers (up to MAX_TARGETS people and units) are not rendered here: the page fetches
+    # them when the dispatch form is opened (bulk_targets), so a list page costs the list alone.
     return render(request, "cases/staff/list.html", {
-        "form": form, "page": page, "query": _query_without_page(request), "targets": targets,
-        "bulk_form": BulkDispatchForm(), **nav,
+        "form": form, "page": page, "query": _query_without_page(request),
+        "unit_code": unit.code if unit is not None else "", **nav_context(user),
     })
+
+
+MAX_CHOSEN = 500  # cases carried from the list to the full dispatch page (a list page shows PER_PAGE)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(action="cases.dispatch")
+def bulk_targets(request: HttpRequest) -> HttpResponse:
+    """Whom the chosen cases may be dispatched to, under the list's unit filter (`unit`) or the user's
+    dispatch scope. GET (htmx, when the list's dispatch form is opened): the picker fragment. POST (the
+    list's form sent here without JS, with its `ids`; nothing is written): a full page with the chosen cases
+    and the picker, posting to bulk_dispatch. Users who may dispatch nowhere: 404; a unit out of scope: 404.
+    The targets are scoped by the selectors and checked again by the dispatch service. Cost: a fixed number
+    of queries."""
+    user = request.user
+    params = request.POST if request.method == "POST" else request.GET
+    code = (params.get("unit") or "").strip()[:64]
+    unit = org_selectors.orgunit_get_for(user=user, code=code, action="cases.view") if code else None
+    roots = [unit] if unit is not None else scopes.roots_for(user, "cases.dispatch")
+    context = {"targets": dispatch_targets(user, roots), **nav_context(user)}
+    if request.method == "GET":
+        return render(request, "cases/staff/_bulk_picker.html", context)
+    ids = [i for i in map(parsing.id_or_none, params.getlist("ids")) if i][:MAX_CHOSEN]
+    chosen = list(selectors.case_list_for(user=user).filter(pk__in=ids).order_by("-reported_at", "-id")
+                  .only("id", "number")) if ids else []
+    return render(request, "cases/staff/bulk_pick.html", {
+        **context, "chosen": chosen, "back": _next_url(request, reverse("cases:all")),
+    }, status=200 if chosen else 400)
 
 
 @require_POST

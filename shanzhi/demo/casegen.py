@@ -105,9 +105,58 @@ class _Places:
         return self._limits[key]
 
 
-def generate_cases(*, per_day: float, days: int = 365, seed: int = 1, end: dt.date | None = None,
-                   progress: bool = True, household_sample: int = 20000) -> int:
-    """Insert `days` days of cases ending yesterday (or `end`); return how many. Deterministic per seed."""
+def daily_counts(rng: random.Random, days: list[dt.date], *, per_day: float | None = None,
+                 count: int | None = None) -> list[int]:
+    """How many cases each day gets: Poisson around `per_day` × the day's factor (weekends, Spring
+    Festival); or, with `count`, exactly `count` in all: Poisson around the same shape scaled to `count`,
+    then the difference added to or taken from days drawn by the same weights (a weekday more often)."""
+    factors = [_day_factor(d) for d in days]
+    if count is None:
+        return [_poisson(rng, (per_day or 0.0) * f) for f in factors]
+    if count <= 0 or not days:
+        return [0] * len(days)
+    scale = count / sum(factors)
+    counts = [_poisson(rng, scale * f) for f in factors]
+    picks = list(range(len(days)))
+    diff = count - sum(counts)
+    while diff > 0:  # too few: one more on days drawn by weight
+        for i in rng.choices(picks, weights=factors, k=diff):
+            counts[i] += 1
+        diff = count - sum(counts)
+    while diff < 0:  # too many: one fewer on days drawn by weight that have one to give
+        for i in rng.choices(picks, weights=factors, k=-diff):
+            if counts[i] > 0 and sum(counts) > count:
+                counts[i] -= 1
+        diff = count - sum(counts)
+    return counts
+
+
+def split_count(count: int, days: int, end: dt.date, parts: int) -> list[tuple[int, int, dt.date]]:
+    """(count, days, end) of `parts` consecutive stretches of the `days` days ending `end`, the `count` shared
+    by their days' weights (largest remainder), so that generating each stretch gives exactly `count` in
+    all and the same shape as one run. Stretches never share a day, so their case numbers cannot collide."""
+    parts = max(1, min(parts, days))
+    first = end - dt.timedelta(days=days - 1)
+    bounds = [round(i * days / parts) for i in range(parts + 1)]
+    weights = [sum(_day_factor(first + dt.timedelta(days=d)) for d in range(a, b))
+               for a, b in zip(bounds, bounds[1:], strict=False)]
+    exact = [count * w / sum(weights) for w in weights]
+    shares = [int(x) for x in exact]
+    for i in sorted(range(parts), key=lambda i: exact[i] - shares[i], reverse=True)[:count - sum(shares)]:
+        shares[i] += 1
+    return [(shares[i], b - a, first + dt.timedelta(days=b - 1))
+            for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
+
+
+def generate_cases(*, per_day: float | None = None, count: int | None = None, days: int = 365, seed: int = 1,
+                   end: dt.date | None = None, progress: bool = True, household_sample: int = 20000,
+                   rollups: bool = True) -> int:
+    """Insert `days` days of cases ending yesterday (or `end`); return how many. Give `per_day` (about that
+    many a day, fewer on weekends and holidays) or `count` (exactly that many in all, spread the same way;
+    how the benchmarks top a county up to a million). Deterministic per seed. `rollups=False` leaves the
+    roll-ups to the caller (`rollups_rebuild`), for several runs side by side (see split_count)."""
+    if (per_day is None) == (count is None):
+        raise ValueError("give per_day or count")
     rng = random.Random(seed * 7919 + 11)
     cats = {c.code: c for c in Category.objects.filter(is_active=True, parent__isnull=False)}
     if not cats:
@@ -117,6 +166,8 @@ def generate_cases(*, per_day: float, days: int = 365, seed: int = 1, end: dt.da
         return 0
     end = end or (timezone.localdate() - dt.timedelta(days=1))
     start = end - dt.timedelta(days=days - 1)
+    per_day_counts = daily_counts(rng, [start + dt.timedelta(days=i) for i in range(days)], per_day=per_day,
+                                  count=count)
     now = timezone.now()
     tz = timezone.get_current_timezone()
     county_code = OrgUnit.objects.get(pk=places.county_id).code
@@ -147,7 +198,7 @@ def generate_cases(*, per_day: float, days: int = 365, seed: int = 1, end: dt.da
     while day <= end:
         month_weights = [(code, w * (1.8 if day.month in months else 1.0))
                          for code, (w, months) in WEIGHTS.items() if code in cats]
-        n = _poisson(rng, per_day * _day_factor(day))
+        n = per_day_counts[(day - start).days]
         for _ in range(n):
             case, events = _one_case(rng, day, tz, now, cats[_weighted(rng, month_weights)], places, counters,
                                      county_code)
@@ -165,9 +216,10 @@ def generate_cases(*, per_day: float, days: int = 365, seed: int = 1, end: dt.da
             updated = CaseNumber.objects.filter(prefix=prefix, last__lt=last).update(last=last)
             if not updated and not CaseNumber.objects.filter(prefix=prefix).exists():
                 CaseNumber.objects.create(prefix=prefix, last=last)
-    from shanzhi.dashboard.rollups import rollups_rebuild
+    if rollups:
+        from shanzhi.dashboard.rollups import rollups_rebuild
 
-    rollups_rebuild(since=start, parts=("cases",))  # bulk_create sends no signal: the roll-ups from scratch
+        rollups_rebuild(since=start, parts=("cases",))  # bulk_create sends no signal: the roll-ups from scratch
     return total
 
 

@@ -43,16 +43,31 @@ def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, end), local.tzinfo)
 
 
+@lru_cache(maxsize=8192)
+def _bounds(day: dt.date, tz, periods) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    """The day's working periods as aware datetimes (cached: the arithmetic below asks for the same days
+    again and again, and building aware datetimes is most of its cost)."""
+    return tuple((timezone.make_aware(dt.datetime.combine(day, a), tz),
+                  timezone.make_aware(dt.datetime.combine(day, b), tz)) for a, b in periods)
+
+
+@lru_cache(maxsize=8192)
+def _midnight(day: dt.date, tz) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)), tz)
+
+
+def _day_periods(day: dt.date, tz) -> tuple[tuple[dt.datetime, dt.datetime], ...]:
+    return _bounds(day, tz, tuple(tuple(p) for p in _periods()))
+
+
 def add_working_hours(start: dt.datetime, hours: float) -> dt.datetime:
     """`start` plus `hours` of working time, skipping nights, lunch, weekends and holidays."""
-    tz = timezone.localtime(start).tzinfo
     cur = timezone.localtime(start)
+    tz = cur.tzinfo
     remaining = dt.timedelta(hours=hours)
     for _ in range(3660):  # ten years of days: a guard, never reached by sane limits
         if is_workday(cur.date()):
-            for a, b in _periods():
-                pa = timezone.make_aware(dt.datetime.combine(cur.date(), a), tz)
-                pb = timezone.make_aware(dt.datetime.combine(cur.date(), b), tz)
+            for pa, pb in _day_periods(cur.date(), tz):
                 if cur >= pb:
                     continue
                 begin = max(cur, pa)
@@ -61,8 +76,7 @@ def add_working_hours(start: dt.datetime, hours: float) -> dt.datetime:
                     return begin + remaining
                 remaining -= span
                 cur = pb
-        nxt = cur.date() + dt.timedelta(days=1)
-        cur = timezone.make_aware(dt.datetime.combine(nxt, dt.time(0, 0)), tz)
+        cur = _midnight(cur.date() + dt.timedelta(days=1), tz)
     raise ValueError("working-hour limit too large")
 
 
@@ -70,18 +84,15 @@ def working_seconds_between(start: dt.datetime, end: dt.datetime) -> float:
     """Working seconds elapsed from `start` to `end` (0 if end <= start)."""
     if end <= start:
         return 0.0
-    tz = timezone.localtime(start).tzinfo
     cur = timezone.localtime(start)
+    tz = cur.tzinfo
     end = timezone.localtime(end)
     total = 0.0
     while cur < end:
         if is_workday(cur.date()):
-            for a, b in _periods():
-                pa = timezone.make_aware(dt.datetime.combine(cur.date(), a), tz)
-                pb = timezone.make_aware(dt.datetime.combine(cur.date(), b), tz)
+            for pa, pb in _day_periods(cur.date(), tz):
                 lo, hi = max(cur, pa), min(end, pb)
                 if hi > lo:
                     total += (hi - lo).total_seconds()
-        nxt = cur.date() + dt.timedelta(days=1)
-        cur = timezone.make_aware(dt.datetime.combine(nxt, dt.time(0, 0)), tz)
+        cur = _midnight(cur.date() + dt.timedelta(days=1), tz)
     return total

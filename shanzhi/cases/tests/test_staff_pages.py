@@ -274,6 +274,85 @@ def test_grid_workers_get_no_bulk_controls(county, client):
     assert response.status_code == 400
 
 
+def test_the_list_page_carries_no_dispatch_pickers_only_the_link_to_them(county, client):
+    report_case(county)
+    html = as_user(client, county.town_staff).get(url("all")).content.decode()
+    assert 'name="ids"' in html and url("bulk_targets") in html  # rows can be chosen; the picker is fetched
+    assert 'name="target"' not in html and f"user:{county.worker_a.pk}" not in html
+    assert f"unit:{county.grid_a.code}" not in html
+    filtered = client.get(url("all"), {"unit": county.grid_b.code}).content.decode()
+    assert f'{url("bulk_targets")}?unit={county.grid_b.code}' in filtered  # the fragment keeps the unit filter
+
+
+def picker(client, **params):
+    """The dispatch picker fragment as the list's htmx request fetches it."""
+    return client.get(url("bulk_targets"), params, HTTP_HX_REQUEST="true")
+
+
+def test_the_dispatch_picker_fragment_is_scoped(county, client):
+    as_user(client, county.town_staff)
+    html = picker(client).content.decode()
+    assert '<select name="target"' in html and "<html" not in html
+    assert f"user:{county.worker_a.pk}" in html and f"user:{county.worker_b.pk}" in html
+    assert f"unit:{county.grid_a.code}" in html
+    assert f"user:{county.worker_c.pk}" not in html and county.grid_c.code not in html  # the other town's
+    narrowed = picker(client, unit=county.grid_b.code).content.decode()
+    assert f"user:{county.worker_b.pk}" in narrowed and f"user:{county.worker_a.pk}" not in narrowed
+    assert picker(client, unit=county.grid_c.code).status_code == 404  # out of scope, like a missing unit
+    assert picker(client, unit="999999").status_code == 404
+    # worker B, made head of grid B, may dispatch there: grid B's people only, nothing of grid A
+    post_appoint(actor=None, unit=county.grid_b, role=Role.GRID_HEAD, user=county.worker_b,
+                 start_date=dt.date(2024, 1, 1))
+    as_user(client, county.worker_b)
+    html = picker(client).content.decode()
+    assert f"user:{county.worker_b.pk}" in html
+    assert f"user:{county.worker_a.pk}" not in html and county.grid_a.code not in html
+    assert "新联村第一网格" not in html
+    assert picker(client, unit=county.grid_a.code).status_code == 404
+    # a plain grid worker may dispatch nowhere: 404, as for a page that does not exist
+    as_user(client, county.worker_a)
+    assert picker(client).status_code == 404
+    assert client.post(url("bulk_targets"), {"ids": [1]}).status_code == 404
+
+
+def test_the_picker_costs_the_same_queries_with_more_people(county, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    as_user(client, county.town_staff)
+    picker(client)
+    with CaptureQueriesContext(connection) as few:
+        assert picker(client).status_code == 200
+    for i in range(8):
+        helper = user_create_staff(actor=None, username=f"helper{i}", password=PASSWORD, display_name=f"网格员{i}",
+                                   check_strength=False)
+        post_appoint(actor=None, unit=county.grid_a, role=Role.GRID_WORKER, user=helper, start_date=dt.date(2024, 1, 1))
+    with CaptureQueriesContext(connection) as more:
+        html = picker(client).content.decode()
+    assert len(more) == len(few) and html.count('value="user:') >= 11
+
+
+def test_without_js_the_list_form_opens_a_full_dispatch_page(county, client):
+    mine = report_case(county, description="一号")
+    other_town = report_case(county, where=(25, 5))
+    as_user(client, county.town_staff)
+    back = url("all") + "?status=reported"
+    page = client.post(url("bulk_targets"), {"ids": [mine.pk, other_town.pk], "pick": "1", "unit": "",
+                                             "next": back})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert mine.number in html and other_town.number not in html  # only the cases the user may see
+    assert f'name="ids" value="{mine.pk}"' in html and f'value="{other_town.pk}"' not in html
+    assert f"user:{county.worker_a.pk}" in html and f'name="next" value="{back}"' in html
+    done = client.post(url("bulk_dispatch"), {"ids": [mine.pk], "target": f"user:{county.worker_a.pk}",
+                                              "note": "", "next": back})
+    assert done.status_code == 200 and mine.number in done.content.decode()
+    mine.refresh_from_db()
+    assert mine.status == Status.DISPATCHED and mine.assignee == county.worker_a
+    nothing = client.post(url("bulk_targets"), {"pick": "1"})
+    assert nothing.status_code == 400 and "请至少选择一条诉求" in nothing.content.decode()
+
+
 def test_town_staff_supervises_with_a_red_card(county, client):
     case = report_case(county)
     as_user(client, county.town_staff)

@@ -55,3 +55,30 @@ def test_same_seed_same_cases(db):
         return list(Case.objects.order_by("number").values_list("number", "category__code", "status", "unit_id"))
 
     assert draw() == draw()
+
+
+def test_daily_counts_reach_the_asked_total_exactly_with_fewer_on_weekends():
+    import random
+
+    from shanzhi.demo.casegen import daily_counts
+
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(365)]
+    for count in (0, 1, 7, 364, 878_000, 1_000_000):
+        counts = daily_counts(random.Random(count), days, count=count)
+        assert sum(counts) == count and min(counts) >= 0
+    counts = daily_counts(random.Random(1), days, count=1_000_000)
+    saturdays = [n for d, n in zip(days, counts, strict=True) if d.weekday() == 5 and d.month in (5, 6)]
+    tuesdays = [n for d, n in zip(days, counts, strict=True) if d.weekday() == 1 and d.month in (5, 6)]
+    assert sum(saturdays) / len(saturdays) < 0.7 * sum(tuesdays) / len(tuesdays)
+    assert daily_counts(random.Random(2), days[:10], per_day=0) == [0] * 10
+
+
+def test_a_count_tops_the_county_up_to_exactly_that_many(db):
+    from shanzhi.demo.casegen import generate_cases
+
+    build_demo(scale="small", seed=3, progress=False, cases=False)
+    before = Case.objects.count()
+    assert generate_cases(count=137, days=30, seed=9, progress=False) == 137
+    assert Case.objects.count() == before + 137
+    with pytest.raises(ValueError):
+        generate_cases(per_day=3, count=3, progress=False)
