@@ -378,7 +378,8 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     `parallel` (default: when the machine has 2+ cores and can fork) drafts people in a child process.
     `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen), and the
     mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo), and every
-    village's four councils with a year of topics, meetings and decisions (see councils.demo).
+    village's four councils with a year of topics, meetings and decisions (see councils.demo), the
+    moral panels' nominations and honour rolls (appraisal.demo) and the legal advisers' year (legal.demo).
     """
     started = time.monotonic()
     if parallel is None:
@@ -437,6 +438,11 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
             builder.counts["councils"] = made.get("councils", 0)
             builder.counts["council_topics"] = made.get("topics", 0)
             builder.counts["council_meetings"] = made.get("meetings", 0)
+            from shanzhi.appraisal.demo import generate_appraisals
+            from shanzhi.legal.demo import generate_legal
+
+            builder.counts["honour_roll"] = generate_appraisals(seed=seed)["honours"]
+            builder.counts["legal_questions"] = generate_legal(days=365, seed=seed)["questions"]
 
         phases.append(("councils", councils_phase))
     try:

@@ -50,7 +50,10 @@ class Command(BaseCommand):
             f"{summary['compounds']}个小区、{summary['micro_grids']}个微网格；"
             f"{summary['households']:,}户、{summary['residents']:,}人（流动人口{summary['floating']:,}）；"
             f"党员中心户{summary['central_households']:,}个、进村报到{summary['cadre_registrations']:,}人；"
-            f"账号{summary['users']:,}个；近一年诉求{summary.get('cases', 0):,}件。"))
+            f"账号{summary['users']:,}个；近一年诉求{summary.get('cases', 0):,}件；"
+            f"议事组织{summary.get('councils', 0):,}个、议题{summary.get('council_topics', 0):,}件、"
+            f"会议{summary.get('council_meetings', 0):,}次；红榜{summary.get('honour_roll', 0):,}人；"
+            f"法律咨询{summary.get('legal_questions', 0):,}件。"))
         out.write("")
         self._logins(summary["logins"])
 
