@@ -159,7 +159,7 @@ def main() -> None:
     load = os.getloadavg()
     login = results[0][3]
     members = access.current_members(council).count()
-    sizes = (f"{Council.objects.count():,} councils, {Member.objects.filter(ended_on__isnull=True).count():,} "
+    sizes = (f"{Council.objects.count():,} councils, {Member.objects.filter(access.current_q()).count():,} "
              f"current members, {Topic.objects.count():,} topics, {Meeting.objects.count():,} meetings, "
              f"{Decision.objects.count():,} decisions")
     print(f"\nCouncils at {args.scale} scale on {connection.vendor} ({sizes}; {VILLAGE} 百姓议事会 has {members} "
