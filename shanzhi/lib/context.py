@@ -16,6 +16,7 @@ STAFF = [
     (_("走访与动员"), "campaigns:list", None, "campaigns.view"),
     (_("矛调中心"), "mediation:calendar", None, "mediation.view"),
     (_("议事协商"), "councils:index", None, "councils.view"),
+    (_("会议室"), "rooms:list", None, "rooms.manage"),
     (_("指挥中心"), "dashboard:home", None, "dashboard.view"),
     (_("法律服务团"), "legal:home", None, "legal.view"),
     (_("通知"), "cases:inbox", None, None),
