@@ -8,19 +8,13 @@ Thin: reads through selectors_meetings, every write and every check of who may a
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from shanzhi.accounts import scopes
@@ -41,6 +35,7 @@ from shanzhi.councils.models import (
 )
 from shanzhi.lib import parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.views import user_page
 
 # Labels stored as plain Chinese in the models: listed so the catalog carries them.
 LABELS = (
@@ -64,25 +59,6 @@ DECISION_ACTIONS = {
 LIST_LIMIT = 100
 
 
-def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Anyone signed in (members may be residents without a post); NotFound -> 404, PermissionDenied -> 403.
-    Visitors go to the log-in page."""
-
-    @never_cache
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-
-    return wrapper
-
-
 def _apply(exc: DomainError, form) -> None:
     """A service's refusal on the form: on the fields it names that the form has, else the whole message."""
     placed = False
@@ -101,7 +77,7 @@ def _meeting(user, pk) -> Meeting:
 
 # ---- members ------------------------------------------------------------------------------------
 
-@signed_in
+@user_page
 @require_GET
 def my_meetings(request: HttpRequest) -> HttpResponse:
     """My councils' planned and open meetings, soonest first."""
@@ -131,14 +107,14 @@ def _member_page(request: HttpRequest, meeting: Meeting, *, code_form=None, vote
     }, status=status)
 
 
-@signed_in
+@user_page
 @require_GET
 def meeting_member(request: HttpRequest, pk: int) -> HttpResponse:
     """A meeting on the member's phone: time, place, agenda, check-in and the vote under way."""
     return _member_page(request, _meeting(request.user, pk))
 
 
-@signed_in
+@user_page
 def meeting_checkin(request: HttpRequest) -> HttpResponse:
     """The QR code's link (`?t=<token>`): a confirm button; posting checks the member in."""
     token = (request.POST.get("t") if request.method == "POST" else request.GET.get("t")) or ""
@@ -156,7 +132,7 @@ def meeting_checkin(request: HttpRequest) -> HttpResponse:
     return render(request, "councils/meeting_checkin.html", {"meeting": meeting, "token": token})
 
 
-@signed_in
+@user_page
 @require_POST
 def meeting_checkin_code(request: HttpRequest, pk: int) -> HttpResponse:
     """Check in by typing the short code shown at the venue."""
@@ -175,7 +151,7 @@ def meeting_checkin_code(request: HttpRequest, pk: int) -> HttpResponse:
     return _member_page(request, meeting, code_form=form, status=400)
 
 
-@signed_in
+@user_page
 @require_POST
 def meeting_vote(request: HttpRequest, pk: int) -> HttpResponse:
     """A present member's ballot on the motion under way."""
@@ -207,7 +183,7 @@ def _runnable_councils(user) -> list[Council]:
     return [c for c in rows.order_by("unit__path", "type__sort")[:200] if access.may_run(user, c)]
 
 
-@signed_in
+@user_page
 @require_GET
 def meeting_list(request: HttpRequest) -> HttpResponse:
     """Meetings the user may see, newest first, with the councils they may schedule for."""
@@ -233,7 +209,7 @@ def _accepted(council: Council):
                                  hidden=False).order_by("created_at", "id")
 
 
-@signed_in
+@user_page
 def meeting_new(request: HttpRequest) -> HttpResponse:
     """Schedule a meeting of the council named by `?council=<id>`."""
     user = request.user
@@ -319,7 +295,7 @@ def _detail(request: HttpRequest, meeting: Meeting, *, bound: dict | None = None
     }, status=status)
 
 
-@signed_in
+@user_page
 @require_GET
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A meeting: for the desk everything (attendance, quorum, votes, minutes, actions); for residents of
@@ -327,7 +303,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _meeting(request.user, pk))
 
 
-@signed_in
+@user_page
 @require_GET
 def meeting_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """The secretary's check-in screen: the link members open (as a QR code where a scanner reads it) and
@@ -376,7 +352,7 @@ def _run_meeting_action(user, meeting: Meeting, action: str, d: dict) -> str:
     return str(MEETING_ACTIONS[action])
 
 
-@signed_in
+@user_page
 @require_POST
 def meeting_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Run one action on a meeting; a refusal is shown on the page (400) and nothing is written."""
@@ -412,7 +388,7 @@ def meeting_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 # ---- decisions -------------------------------------------------------------------------------------
 
-@signed_in
+@user_page
 @require_GET
 def decision_list(request: HttpRequest) -> HttpResponse:
     """Decisions the user may see (residents: those published for their village), with their progress."""
@@ -467,14 +443,14 @@ def _decision_page(request: HttpRequest, decision: Decision, *, bound: dict | No
     }, status=status)
 
 
-@signed_in
+@user_page
 @require_GET
 def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A decision and its follow-through: cases, tasks, progress (public: the text, progress and notes)."""
     return _decision_page(request, sel.decision_get_for(user=request.user, pk=pk))
 
 
-@signed_in
+@user_page
 @require_POST
 def decision_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Open a case, give a task, mark a task done, or note progress on a decision."""

@@ -13,14 +13,11 @@ import functools
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shanzhi.accounts import scopes
@@ -46,6 +43,7 @@ from shanzhi.legal.models import Appointment, Duty
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.parsing import id_or_none
+from shanzhi.lib.views import user_page
 from shanzhi.org.models import Level, OrgUnit
 
 LABELS = (gettext_noop("当场解答"), gettext_noop("转矛调中心调解"), gettext_noop("转法律援助"),
@@ -56,22 +54,19 @@ WEEKDAY_NAMES = (gettext_lazy("周一"), gettext_lazy("周二"), gettext_lazy("�
 
 
 def legal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Logged-in users (advisers often hold no post); NotFound -> 404, PermissionDenied -> 403."""
+    """Logged-in users (advisers often hold no post), as `lib.views.user_page`; a refusal of a bad query
+    parameter (an export's format) is a 400 page naming it."""
 
-    @login_required
-    @never_cache
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def refusing(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404() from None
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-        except DomainError as exc:  # a bad query parameter (an export's format): 400 naming it
+        except (NotFound, PermissionDenied):
+            raise
+        except DomainError as exc:
             return render(request, "legal/refused.html", {"exc": exc}, status=400)
 
-    return wrapper
+    return user_page(refusing)
 
 
 def _adviser_only(user) -> None:

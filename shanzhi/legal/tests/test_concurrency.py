@@ -7,34 +7,15 @@ import pytest
 from django.db import connection
 
 from shanzhi.legal import services as svc
-from shanzhi.legal.catalogue import install as install_categories
 from shanzhi.legal.models import Booking, Slot
 from shanzhi.legal.tests.conftest import NINE
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-
-
-def _install() -> None:
-    from shanzhi.tests_browser.test_case_loop import install_migration_data
-
-    install_migration_data()
-    install_categories()
-
-
-@pytest.fixture(scope="module")
-def seeds_after_module(django_db_blocker):
-    """After the last flush here, put the data migrations' rows back for the tests that follow."""
-    yield
-    with django_db_blocker.unblock():
-        _install()
-
-
-@pytest.fixture
-def seeds_back(seeds_after_module):
-    """A transactional test before this one flushed the data migrations' rows: put them back first."""
-    _install()
+# serialized_rollback: the seeded rows (content types, categories) come back after each test, as every
+# transactional test of the suite does (see shanzhi/conftest.py), so the flush never leaves a half-seeded
+# database for the tests that follow
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def race(calls) -> list:
@@ -63,13 +44,7 @@ def race(calls) -> list:
     return out
 
 
-@pytest.fixture
-def on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (deselected by the marker on a full SQLite run)")
-
-
-def test_two_residents_at_once_get_one_booking(on_postgresql, seeds_back, legal):
+def test_two_residents_at_once_get_one_booking(legal):
     c = legal
     slot = Slot.objects.filter(village=c.village).order_by("starts_at").first()
     for _round in range(5):
@@ -83,7 +58,7 @@ def test_two_residents_at_once_get_one_booking(on_postgresql, seeds_back, legal)
             svc.booking_cancel(actor=booked[0].user, booking=booked[0])
 
 
-def test_one_resident_racing_for_three_slots_holds_two(on_postgresql, seeds_back, legal):
+def test_one_resident_racing_for_three_slots_holds_two(legal):
     c = legal
     slots = list(Slot.objects.filter(village=c.village).order_by("starts_at")[:3])
     answers = race([lambda s=s: svc.booking_create(actor=c.resident_user, slot=s) for s in slots])

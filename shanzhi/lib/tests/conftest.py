@@ -1,8 +1,6 @@
-"""A real PostgreSQL streaming replica for the replica tests, and the `postgresql` marker.
+"""A real PostgreSQL streaming replica for the replica tests (marked `postgresql`: see shanzhi/conftest.py).
 
-Tests marked `postgresql` need PostgreSQL as the default database (a replica streams from it); on a SQLite
-run they are deselected here, by name in pytest's summary ("N deselected"), never skipped. On a PostgreSQL
-run a missing server tool is a failure.
+On a PostgreSQL run a missing server tool is a failure.
 """
 
 from __future__ import annotations
@@ -20,44 +18,6 @@ from pathlib import Path
 import pytest
 
 REPLICATION_RULE = "host replication all 127.0.0.1/32 trust"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "postgresql: needs PostgreSQL as the default database "
-                                       "(deselected on a SQLite run by shanzhi/lib/tests/conftest.py)")
-
-
-def pytest_collection_modifyitems(config, items):
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        return
-    dropped = [item for item in items if item.get_closest_marker("postgresql")]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item, nextitem):
-    """After a transactional test here, put the seeded rows back (categories, care tags, content types...).
-
-    Django empties the database after a transactional test and restores the serialized seed rows only at
-    the start of the next test asking for them (serialized_rollback); a later transactional test elsewhere
-    that does not ask (or a test run after it) would find no categories. So they are restored at once."""
-    result = yield
-    marker = item.get_closest_marker("django_db")
-    # The session's last test: its teardown has dropped the test database already.
-    if nextitem is not None and marker and marker.kwargs.get("serialized_rollback"):
-        from django.db import connections
-        from pytest_django.plugin import blocking_manager_key
-
-        conn = connections["default"]
-        contents = getattr(conn, "_test_serialized_contents", None)
-        if contents:
-            with item.config.stash[blocking_manager_key].unblock():
-                conn.creation.deserialize_db_from_string(contents)
-    return result
 
 
 def _free_port() -> int:

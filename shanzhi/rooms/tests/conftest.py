@@ -4,15 +4,6 @@ import pytest
 
 from shanzhi.accounts.services import user_create_staff
 from shanzhi.lib.testing import PASSWORD
-
-# The `postgresql` marker (deselected on a SQLite run) and the restoring of the seeded rows after a
-# transactional test are shanzhi/lib/tests/conftest.py's; its hooks are registered here too, so that running
-# only these tests has them.
-from shanzhi.lib.tests.conftest import (  # noqa: F401
-    pytest_collection_modifyitems,
-    pytest_configure,
-    pytest_runtest_teardown,
-)
 from shanzhi.org.models import Role
 from shanzhi.org.services import post_appoint
 from shanzhi.rooms.models import Room
