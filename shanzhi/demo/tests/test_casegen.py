@@ -82,3 +82,16 @@ def test_a_count_tops_the_county_up_to_exactly_that_many(db):
     assert Case.objects.count() == before + 137
     with pytest.raises(ValueError):
         generate_cases(per_day=3, count=3, progress=False)
+
+
+def test_split_count_cuts_the_year_into_stretches_that_add_up_exactly():
+    from shanzhi.demo.casegen import split_count
+
+    end = dt.date(2026, 12, 6)
+    parts = split_count(884_855, 365, end, 4)
+    assert sum(n for n, _, _ in parts) == 884_855 and sum(d for _, d, _ in parts) == 365
+    assert parts[-1][2] == end
+    for (_, _, last), (_, days, next_last) in zip(parts, parts[1:], strict=False):
+        assert next_last - dt.timedelta(days=days) == last  # consecutive, no day shared
+    tiny = split_count(5, 3, end, 10)  # more parts than days: one day each
+    assert [d for _, d, _ in tiny] == [1, 1, 1] and sum(n for n, _, _ in tiny) == 5
