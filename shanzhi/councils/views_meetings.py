@@ -8,11 +8,13 @@ Thin: reads through selectors_meetings, every write and every check of who may a
 
 from __future__ import annotations
 
+import segno
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
@@ -312,8 +314,14 @@ def meeting_screen(request: HttpRequest, pk: int) -> HttpResponse:
     access.require_run(request.user, meeting.council, what="该会议")
     url = request.build_absolute_uri(reverse("councils:meeting_checkin")) + f"?t={meeting.checkin_token}"
     return render(request, "councils/meeting_screen.html", {
-        "meeting": meeting, "url": url, "code": svc.checkin_code(meeting), "present": svc.present_count(meeting),
+        "meeting": meeting, "url": url, "qr": checkin_qr(url), "code": svc.checkin_code(meeting), "present": svc.present_count(meeting),
         "members": svc.members_count(meeting), "quorum_met": svc.quorum_met(meeting)})
+
+
+def checkin_qr(url: str) -> str:
+    """The check-in link as an inline SVG QR code (segno draws paths only; the link is ours: the site's
+    address and the meeting's hex token), for the member's phone camera."""
+    return mark_safe(segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000", light="#fff"))
 
 
 def _motion_of(meeting: Meeting, value) -> Motion:

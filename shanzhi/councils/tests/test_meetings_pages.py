@@ -82,6 +82,12 @@ def test_check_in_by_link_and_by_code_then_vote_on_the_phone(council, meeting):
     meeting.refresh_from_db()
     code = svc.checkin_code(meeting)
     assert code in screen and meeting.checkin_token in screen
+    # the QR code on the screen is the check-in link (as segno draws it for exactly that link)
+    import segno
+
+    qr = segno.make(f"http://testserver{reverse('councils:meeting_checkin')}?t={meeting.checkin_token}", error="m")
+    assert '<figure class="checkin-qr"><svg' in screen
+    assert qr.svg_inline(scale=8, border=2, dark="#000", light="#fff") in screen
     link = reverse("councils:meeting_checkin") + f"?t={meeting.checkin_token}"
     zhang, li, cadre = client_for(x["u_zhang"]), client_for(x["u_li"]), client_for(x["cadre"])
     assert zhang.get(link).status_code == 200
