@@ -287,6 +287,22 @@ class Meeting(models.Model):
         return self.title
 
 
+class MeetingFile(models.Model):
+    """A file kept with a meeting's record (the signed minutes, the attendance sheet, a plan discussed): a
+    photo (re-encoded) or a PDF; shown to staff in scope and members, never to the public."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to="councils/meetings/%Y/%m/")
+    name = models.CharField("名称", max_length=100)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="agenda_items")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import segno
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from shanzhi.accounts import scopes
 from shanzhi.accounts.models import User
 from shanzhi.cases.models import Category
 from shanzhi.councils import access
+from shanzhi.councils import files as meeting_files
 from shanzhi.councils import forms_meetings as f
 from shanzhi.councils import selectors_meetings as sel
 from shanzhi.councils import services_meetings as svc
@@ -294,6 +295,7 @@ def _detail(request: HttpRequest, meeting: Meeting, *, bound: dict | None = None
             published_at__isnull=False) if not full else meeting.decisions.select_related("topic")),
         "forms": forms, "failed": failed, "failed_label": MEETING_ACTIONS.get(failed, ""),
         "open_motion": next((m for m in motions if m.closed_at is None), None),
+        "files": list(meeting.files.all()) if full else [],
     }, status=status)
 
 
@@ -316,6 +318,39 @@ def meeting_screen(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "councils/meeting_screen.html", {
         "meeting": meeting, "url": url, "qr": checkin_qr(url), "code": svc.checkin_code(meeting), "present": svc.present_count(meeting),
         "members": svc.members_count(meeting), "quorum_met": svc.quorum_met(meeting)})
+
+
+@user_page
+@require_POST
+def meeting_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep a file with the meeting's record (officers and cadres who run the council)."""
+    meeting = _meeting(request.user, pk)
+    try:
+        meeting_files.meeting_attach(actor=request.user, meeting=meeting, upload=request.FILES.get("file"),
+                                     name=request.POST.get("name", ""))
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as exc:
+        messages.error(request, "；".join(m for ms in exc.fields.values() for m in ms) or str(exc))
+        return _detail(request, meeting, status=400)
+    messages.success(request, _("附件已保存"))
+    return redirect("councils:meeting_detail", meeting.pk)
+
+
+@user_page
+@require_GET
+def meeting_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """A meeting's file, to staff in scope and members; as a download, never shown inline."""
+    found = meeting_files.meeting_file_get(user=request.user, pk=pk)
+    try:
+        fh = found.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404() from None
+    ext = "pdf" if found.content_type == "application/pdf" else "jpg"
+    response = FileResponse(fh, content_type=found.content_type, as_attachment=True,
+                            filename=f"meeting-{found.meeting_id}-{found.pk}.{ext}")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def checkin_qr(url: str) -> str:

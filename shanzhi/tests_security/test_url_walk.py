@@ -185,6 +185,12 @@ def _council_meeting(c):
         council_services.attendance_mark(actor=None, meeting=meeting, member=member)
         decision = council_services.decision_record(actor=None, topic=topic, outcome="adopted", text="修",
                                                     meeting=meeting)
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from shanzhi.councils.files import meeting_attach
+
+        meeting_attach(actor=None, meeting=meeting, name="会议纪要",
+                       upload=SimpleUploadedFile("m.pdf", b"%PDF-1.4\ntrailer<<>>\n%%EOF\n"))
     return meeting, decision
 
 
@@ -216,7 +222,9 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "campaigns:board_partial": {"pk": [x["incident"].pk]},
         "mediation:agreement_docx": {"pk": [x["agreement"].pk]},
         **{f"councils:{name}": {"pk": [x["council_meeting"].pk]} for name in (
-            "meeting_detail", "meeting_screen", "meeting_member", "meeting_checkin_code", "meeting_vote")},
+            "meeting_detail", "meeting_screen", "meeting_member", "meeting_checkin_code", "meeting_vote",
+            "meeting_attach")},
+        "councils:meeting_file": {"pk": [x["council_meeting"].files.get().pk]},
         "councils:meeting_act": {"pk": [x["council_meeting"].pk], "action": ["close", "motion"]},
         "councils:decision_detail": {"pk": [x["council_decision"].pk]},
         "councils:decision_act": {"pk": [x["council_decision"].pk], "action": ["progress", "task"]},
