@@ -306,6 +306,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "shanzhi.lib.api.document_framework_errors"],
+    # fields of one name with different choices in several apps get names of their own
+    "ENUM_NAME_OVERRIDES": {
+        "ResidentStatusEnum": "shanzhi.people.models.ResidentStatus",
+        "TopicStatusEnum": "shanzhi.councils.models.TopicStatus",
+        "TopicKindEnum": "shanzhi.councils.models.TopicKind",
+        "UnitKindEnum": "shanzhi.org.models.UnitKind",
+    },
 }
 
 # Domain settings

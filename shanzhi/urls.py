@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 handler404 = "shanzhi.lib.api.not_found"
+handler400 = "shanzhi.lib.api.bad_request"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

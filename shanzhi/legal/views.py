@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -67,6 +67,19 @@ def legal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return render(request, "legal/refused.html", {"exc": exc}, status=400)
 
     return user_page(refusing)
+
+
+def resident_object(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A resident's own object (their question, a slot to book, their booking): to anyone else, staff
+    included, the same 404 as a missing object; residents as `resident_required`."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and getattr(request.user, "kind", "") != UserKind.RESIDENT:
+            raise Http404()
+        return resident_required(view)(request, *args, **kwargs)
+
+    return wrapper
 
 
 def _adviser_only(user) -> None:
@@ -140,7 +153,7 @@ def my_questions(request: HttpRequest) -> HttpResponse:
     return render(request, "legal/resident/my_questions.html", {"rows": rows})
 
 
-@resident_required
+@resident_object
 def my_question(request: HttpRequest, pk: int) -> HttpResponse:
     q = selectors.question_get_for(user=request.user, pk=pk)
     text, answer_text = access.shown(request.user, q)
@@ -162,7 +175,7 @@ def slots(request: HttpRequest) -> HttpResponse:
     return render(request, "legal/resident/slots.html", {"village": village, "rows": rows, "form": BookForm()})
 
 
-@resident_required
+@resident_object
 @require_POST
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     slot = selectors.slot_get_for_booking(user=request.user, pk=pk)
@@ -188,7 +201,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     return render(request, "legal/resident/my_bookings.html", {"rows": rows})
 
 
-@resident_required
+@resident_object
 @require_POST
 def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     booking = selectors.booking_get_for(user=request.user, pk=pk)

@@ -84,6 +84,15 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request, exception=None):
+    """A request Django refuses before any view (a malformed multipart body, too many fields): the API's
+    error format under /api/, the 400 page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "invalid", "message": _("请求格式不正确"), "fields": {}}}, status=400,
+                            json_dumps_params={"ensure_ascii": False})
+    return defaults.bad_request(request, exception)
+
+
 def document_framework_errors(result, generator, request, public):
     """drf-spectacular hook: every operation documents the errors the framework may answer on its own.
 

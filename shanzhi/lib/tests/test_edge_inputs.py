@@ -386,3 +386,12 @@ def test_an_address_with_control_characters_still_exports_as_xlsx(county):
     book = openpyxl.load_workbook(io.BytesIO(export_people(actor=county.admin, fmt="xlsx")))
     addresses = {row[2] for row in book.active.iter_rows(min_row=2, values_only=True)}
     assert "新联村一组1号" in addresses
+
+
+def test_a_malformed_multipart_body_to_the_api_is_a_json_400(web, county):
+    """Django refuses a broken multipart body before any view: the API still answers in its own format."""
+    signed_in(web, county.admin)
+    body = b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--xyz"  # never closed
+    response = web.generic("POST", "/api/v1/households/", body, content_type="multipart/form-data; boundary=xyz")
+    assert response.status_code == 400 and response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] in ("invalid", "parse_error")
