@@ -70,12 +70,12 @@ def legal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
 
 
 def resident_object(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A resident's own object (their question, a slot to book, their booking): to anyone else, staff
-    included, the same 404 as a missing object; residents as `resident_required`."""
+    """A resident's own object (their question, a slot to book, their booking): an id that no row can have is
+    a 404 for anyone (staff included, who otherwise get the resident pages' notice); then `resident_required`."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.user.is_authenticated and getattr(request.user, "kind", "") != UserKind.RESIDENT:
+        if id_or_none(kwargs.get("pk")) is None:  # an id no row can have (a 40-digit one): not found, for anyone
             raise Http404()
         return resident_required(view)(request, *args, **kwargs)
 

@@ -43,7 +43,7 @@ def test_the_answer_in_xml_has_the_spec_elements(client, county, api_key):
     assert case.description == "路灯损坏"  # no description given: the service name
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # its flush must not re-seed content types
 def test_a_success_means_the_case_is_committed(client, county, api_key):
     response = post(client, api_key=api_key, service_code="garbage", description="x", **at(2, 5))
     assert response.status_code == 200
