@@ -26,8 +26,7 @@ def race(calls) -> list:
     def run(i, call):
         try:
             barrier.wait()
-            with clock.frozen(NINE):
-                out[i] = call()
+            out[i] = call()
         except DomainError as exc:
             out[i] = exc
         except Exception as exc:  # noqa: BLE001 - anything else fails the assertion, named in its message
@@ -35,11 +34,14 @@ def race(calls) -> list:
         finally:
             connection.close()
 
+    # The clock is frozen once, here: a frozen clock is one setting for the whole process, so threads that
+    # froze and thawed it each on their own could leave it frozen for every test after this one.
     threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    with clock.frozen(NINE):
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
     assert not any(t.is_alive() for t in threads), "a booking thread is still waiting"
     return out
 
