@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "shanzhi.councils",
     "shanzhi.legal",
     "shanzhi.appraisal",
+    "shanzhi.volunteers",
+    "shanzhi.elections",
     "shanzhi.dashboard",
     "shanzhi.demo",
 ]

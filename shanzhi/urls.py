@@ -21,6 +21,8 @@ urlpatterns = [
     path("councils/", include("shanzhi.councils.urls")),
     path("legal/", include("shanzhi.legal.urls")),
     path("appraisal/", include("shanzhi.appraisal.urls")),
+    path("volunteers/", include("shanzhi.volunteers.urls")),
+    path("elections/", include("shanzhi.elections.urls")),
     path("dashboard/", include("shanzhi.dashboard.urls_evaluation")),  # evaluation/…, report/… first
     path("dashboard/", include("shanzhi.dashboard.urls")),
     path("", include("shanzhi.org.urls")),

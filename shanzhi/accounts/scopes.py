@@ -71,7 +71,28 @@ ACTIONS: dict[str, frozenset[str]] = {
     "dashboard.view": STAFF_ROLES - {R.MICROGRID_HEAD},
     # configure the grid evaluation's weights and grade thresholds
     "dashboard.configure": frozenset({R.COUNTY_ADMIN}),
+    # 百事服务团: see volunteers, requests, activities, the ledger and the store in scope; run them (approve
+    # volunteers, teams, assign requests, activities, store items; a team's leader also runs their own team:
+    # an object-level grant in volunteers.access); redeem at the store's counter; award civic points;
+    # correct the ledger (a new entry with a reason)
+    "volunteers.view": STAFF_ROLES - {R.DEPARTMENT_STAFF},
+    "volunteers.run": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE}),
+    "volunteers.counter": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF, R.VILLAGE_CADRE, R.GRID_HEAD, R.GRID_WORKER}),
+    "volunteers.award": REGISTRY_ROLES,
+    "volunteers.correct": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
+    # elections: follow the county's elections; set up rounds and elections (a village's election committee
+    # runs its own election: an object-level grant in elections.access); check voters in at a station (no
+    # role gives it: only being a station's clerk, the grant in elections.access)
+    "elections.view": STAFF_ROLES - {R.MICROGRID_HEAD, R.DEPARTMENT_STAFF},
+    "elections.run": frozenset({R.COUNTY_ADMIN, R.TOWN_STAFF}),
+    "elections.clerk": frozenset(),
 }
+
+# The elected village committee works as the village cadres do: every action a village cadre may take,
+# its chair, vice-chairs and members may take too (one rule, not a copy per action).
+COMMITTEE_ROLES = frozenset({R.COMMITTEE_CHAIR, R.COMMITTEE_VICE, R.COMMITTEE_MEMBER})
+ACTIONS = {action: roles | COMMITTEE_ROLES if R.VILLAGE_CADRE in roles else roles
+           for action, roles in ACTIONS.items()}
 
 
 def _posts(user) -> list[tuple[str, str]]:

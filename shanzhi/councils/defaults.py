@@ -29,6 +29,13 @@ DEFAULTS: list[dict] = [
      "membership": "residents_staff", "levels": VILLAGE, "quorum_percent": 50, "majority": "two_thirds_present",
      "raisers": "residents", "supports_needed": 5, "flags_to_hide": 3, "public_meetings": True,
      "secret_ballot": False},
+    # the fifth: the all-matters service team; its members are the volunteers, its chair the team leader
+    # (shanzhi.volunteers); a village's team and a town's
+    {"code": "service", "name": "百事服务团", "name_en": "All-matters service team", "sort": 5,
+     "purpose": "志愿者为邻里提供维修、陪诊、助老、理发、代办等服务，“百事有人帮”。",
+     "membership": "residents_staff", "levels": ["village", "town"], "quorum_percent": 50,
+     "majority": "half_present", "raisers": "members", "supports_needed": 0, "flags_to_hide": 3,
+     "public_meetings": True, "secret_ballot": False},
 ]
 
 

@@ -19,6 +19,8 @@ STAFF = [
     (_("会议室"), "rooms:list", None, "rooms.manage"),
     (_("指挥中心"), "dashboard:home", None, "dashboard.view"),
     (_("法律服务团"), "legal:home", None, "legal.view"),
+    (_("百事服务团"), "volunteers:home", None, "volunteers.view"),
+    (_("换届选举"), "elections:home", None, "elections.view"),
     (_("通知"), "cases:inbox", None, None),
     (_("审计日志"), "audit:list", None, "audit.view"),
 ]
@@ -30,6 +32,8 @@ RESIDENT = [
     (_("议事协商"), "councils:index", None, None),
     (_("我的任务"), "campaigns:mine", None, None),
     (_("法律咨询"), "legal:home", None, None),
+    (_("百事服务"), "volunteers:home", None, None),
+    (_("选举"), "elections:mine", None, None),
     (_("通知"), "cases:inbox", None, None),
 ]
 # What a post adds to a resident's navigation (their home already shows their households).

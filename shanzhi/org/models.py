@@ -123,6 +123,11 @@ class Role(models.TextChoices):
     MICROGRID_HEAD = "microgrid_head", "微网格长"
     DEPARTMENT_STAFF = "department_staff", "部门工作人员"
     MEDIATOR = "mediator", "调解员"
+    # the elected village committee (村民委员会) or community residents' committee (居民委员会), given by the
+    # elections app when a result is certified; they work as the village cadres do (accounts/scopes.py)
+    COMMITTEE_CHAIR = "committee_chair", "村（居）委会主任"
+    COMMITTEE_VICE = "committee_vice", "村（居）委会副主任"
+    COMMITTEE_MEMBER = "committee_member", "村（居）委会委员"
 
 
 # The unit level each role is held at.
@@ -135,6 +140,9 @@ ROLE_LEVELS = {
     Role.MICROGRID_HEAD: (Level.MICROGRID,),
     Role.DEPARTMENT_STAFF: (Level.COUNTY, Level.TOWN),
     Role.MEDIATOR: (Level.COUNTY, Level.TOWN, Level.VILLAGE),
+    Role.COMMITTEE_CHAIR: (Level.VILLAGE,),
+    Role.COMMITTEE_VICE: (Level.VILLAGE,),
+    Role.COMMITTEE_MEMBER: (Level.VILLAGE,),
 }
 
 

@@ -62,9 +62,11 @@ def client_for(user) -> Client:
 
 # ---- types ---------------------------------------------------------------------------------------
 
-def test_the_four_default_types_exist_with_their_rules(db):
+def test_the_five_default_types_exist_with_their_rules(db):
     types = {t.code: t for t in CouncilType.objects.all()}
-    assert set(types) >= {"residents", "worthies", "legal", "moral"}
+    assert set(types) >= {"residents", "worthies", "legal", "moral", "service"}
+    service = types.pop("service")
+    assert service.name == "百事服务团" and service.levels == ["village", "town"]
     assert types["residents"].name == "百姓议事会" and types["residents"].supports_needed == 10
     assert types["residents"].raisers == "residents" and types["residents"].public_meetings
     assert types["moral"].majority == CouncilType.Majority.TWO_THIRDS_PRESENT
