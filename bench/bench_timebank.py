@@ -126,9 +126,34 @@ def _prefixes(path: str) -> list[str]:
     return ["".join(f"{c}/" for c in parts[:i]) for i in range(len(parts), 0, -1)]
 
 
-def top_up(target: int, accounts: list[tuple[int, int]], rng: random.Random) -> int:
-    """Bulk-write entries until the ledger holds `target`, spread over the last year in time order."""
-    from django.db import transaction
+COLUMNS = ("account_id", "kind", "hours", "points", "village_id", "at", "source", "note", "created_at")
+
+
+def _secondary_indexes(data: Path) -> list[str]:
+    """On SQLite, drop the ledger's secondary indexes for the load (recreated after it, from a file in the
+    data dir, so an interrupted load is repaired by the next run); nothing on PostgreSQL."""
+    from django.db import connection
+
+    saved = data / "timebank-entry-indexes.sql"
+    if connection.vendor != "sqlite":
+        return []
+    if saved.exists():
+        return [x for x in saved.read_text().split(";\n") if x.strip()]
+    with connection.cursor() as cur:
+        cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'volunteers_entry' "
+                    "AND sql IS NOT NULL")
+        found = cur.fetchall()
+        saved.write_text(";\n".join(sql for _, sql in found))
+        for name, _ in found:
+            cur.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
+
+
+def top_up(target: int, accounts: list[tuple[int, int]], rng: random.Random, data: Path) -> int:
+    """Bulk-write entries until the ledger holds `target`, spread over the last year in time order.
+
+    Rows go in with plain executemany (what bulk_create would write, without building model instances)."""
+    from django.db import connection, transaction
     from django.db.models import Sum
     from django.utils import timezone
 
@@ -137,9 +162,10 @@ def top_up(target: int, accounts: list[tuple[int, int]], rng: random.Random) -> 
 
     have = Entry.objects.count()
     need = target - have
-    if need <= 0:
+    saved = data / "timebank-entry-indexes.sql"
+    if need <= 0 and not saved.exists():
         return 0
-    rule = ledger.points_rule()
+    pph = ledger.points_rule().points_per_hour
     now = timezone.now()
     start = now - dt.timedelta(days=365)
     # a few very active volunteers, most occasional (weights ~ 1/sqrt(rank))
@@ -147,6 +173,9 @@ def top_up(target: int, accounts: list[tuple[int, int]], rng: random.Random) -> 
     balances: dict[int, int] = dict(Entry.objects.values("account_id").annotate(s=Sum("points")).order_by()
                                     .values_list("account_id", "s"))
     span = (now - start).total_seconds() - 120
+    ops = connection.ops
+    indexes = _secondary_indexes(data)
+    sql = (f"INSERT INTO volunteers_entry ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})")
     written = 0
     t0 = time.monotonic()
     while written < need:
@@ -157,29 +186,39 @@ def top_up(target: int, accounts: list[tuple[int, int]], rng: random.Random) -> 
         for at, (aid, vid) in zip(times, picks, strict=True):
             bal = balances.get(aid, 0)
             x = rng.random()
+            stamp = ops.adapt_datetimefield_value(at)
             if x < 0.10 and bal >= 20:
                 price = rng.choice([p for p in (20, 30, 50, 120, 200) if p <= bal])
-                rows.append(Entry(account_id=aid, kind=EntryKind.REDEEM, hours=Decimal(0), points=-price, village_id=vid,
-                                  at=at, note="bench", created_at=at))
+                rows.append((aid, EntryKind.REDEEM.value, ops.adapt_decimalfield_value(Decimal(0), 8, 2), -price,
+                             vid, stamp, None, "bench", stamp))
                 balances[aid] = bal - price
                 continue
-            if x < 0.62:
-                kind, hours = EntryKind.SERVICE, Decimal(rng.randint(50, 400)) / 100
-                points = ledger.points_for(hours, rule=rule)
-            elif x < 0.88:
-                kind, hours = EntryKind.ACTIVITY, Decimal(rng.choice([200, 300, 400]) - rng.randint(0, 30)) / 100
-                points = ledger.points_for(hours, Decimal(rng.choice(["1", "1", "1.5", "2"])), rule=rule)
+            source = f"bench:{have + written + len(rows)}"
+            if x < 0.62:  # a service of 0.5 to 4 hours
+                kind, h100, m100 = EntryKind.SERVICE.value, rng.randint(50, 400), 100
+            elif x < 0.88:  # an activity's 2 to 4 hours, at 1, 1.5 or 2 times
+                kind, h100, m100 = EntryKind.ACTIVITY.value, rng.choice([200, 300, 400]) - rng.randint(0, 30), \
+                    rng.choice([100, 100, 150, 200])
             else:
-                kind, hours, points = EntryKind.CIVIC, Decimal(0), rng.choice([5, 5, 5, 20, 30])
+                kind, h100, m100 = EntryKind.CIVIC.value, 0, 0
+            points = (h100 * pph * m100 + 5000) // 10000 if h100 else rng.choice([5, 5, 5, 20, 30])
             balances[aid] = bal + points
-            rows.append(Entry(account_id=aid, kind=kind, hours=hours, points=points, village_id=vid, at=at,
-                              source=f"bench:{have + written + len(rows)}", created_at=at))
-        with transaction.atomic():
-            Entry.objects.bulk_create(rows, batch_size=2000)
+            rows.append((aid, kind, ops.adapt_decimalfield_value(Decimal(h100) / 100, 8, 2), points, vid, stamp,
+                         source, "", stamp))
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.executemany(sql, rows)
         written += n
         rate = written / max(time.monotonic() - t0, 1e-6)
         print(f"\r  ledger: {have + written:,} / {target:,} entries ({rate:,.0f}/s)", end="", file=sys.stderr)
     print(file=sys.stderr)
+    if indexes:
+        t1 = time.monotonic()
+        with connection.cursor() as cur:
+            for statement in indexes:
+                cur.execute(statement.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+                            .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", 1))
+        saved.unlink()
+        print(f"  ledger indexes rebuilt in {time.monotonic() - t1:.0f} s", file=sys.stderr)
     return written
 
 
@@ -289,7 +328,7 @@ def main() -> None:
         minimal_county(args.villages)
     accounts = ensure_accounts(args.accounts or max(100, args.entries // 33), rng)
     t0 = time.monotonic()
-    written = top_up(args.entries, accounts, rng)
+    written = top_up(args.entries, accounts, rng, Path(args.data_dir))
     if written:
         print(f"  wrote {written:,} entries in {time.monotonic() - t0:.0f} s", file=sys.stderr)
         if connection.vendor == "postgresql":
