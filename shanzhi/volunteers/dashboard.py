@@ -14,6 +14,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 from statistics import mean
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum, Window
@@ -144,21 +145,28 @@ def compute(units: list, period: Period) -> dict[int, dict]:
     return out
 
 
-def _link(*names: str):
-    """The first of the desk pages that exists (the pages are written separately), with the unit's code."""
+def _link(*names: str, ledger: bool = False):
+    """The first of the desk lists that exists (the pages are written separately; they are scoped to the user
+    already). The ledger's list is narrowed to the period, and to the village when the unit is one."""
     def drill(unit, period: Period) -> str:
         for name in names:
             try:
-                return reverse(name) + f"?unit={unit.code}"
+                url = reverse(name)
             except NoReverseMatch:
                 continue
+            if ledger:
+                query = {"first": period.first.isoformat(), "last": period.last.isoformat()}
+                if unit.depth == _village_depth():
+                    query["village"] = unit.code
+                url += f"?{urlencode(query)}"
+            return url
         return ""
     return drill
 
 
-REQUESTS = _link("volunteers:desk_requests", "volunteers:requests")
-VOLUNTEERS = _link("volunteers:desk_volunteers", "volunteers:volunteers")
-LEDGER = _link("volunteers:desk_ledger", "volunteers:ledger")
+REQUESTS = _link("volunteers:desk_requests")
+VOLUNTEERS = _link("volunteers:desk_volunteers")
+LEDGER = _link("volunteers:ledger", ledger=True)
 
 # (name, 中文, English, 定义, definition, format, direction, unit label, drill, period-bound)
 SPECS = [

@@ -149,3 +149,14 @@ def test_seen_only_where_volunteers_view(bank):
     assert not set(KEYS) & keys(c.worker_a, c.grid_b)
     assert not set(KEYS) & keys(c.resident_user, c.village)
     assert set(KEYS) <= keys(c.admin, c.county)
+
+
+def test_each_number_links_to_a_list_or_to_nothing(bank):
+    c = bank
+    for key in KEYS:
+        ind = registry.get(key)
+        for unit in (c.county, c.village):
+            url = ind.drill(unit, NOVEMBER)
+            assert url == "" or url.startswith("/volunteers/"), (key, url)
+            if key in ("volunteers.hours", "volunteers.points_issued") and url and unit == c.village:
+                assert "village=330421112201" in url and "first=2026-11-01" in url
