@@ -3,7 +3,8 @@ registered with the dashboard's one mechanism (shanzhi.dashboard.registry).
 
 Volunteers, requests and ledger entries all belong to a village (`Volunteer.village`, `ServiceRequest.village`,
 `Entry.village`: where the hours were earned or the points spent), so a unit's figures are the sum over the
-villages of its subtree: one grouped query per table, by village, whatever the number of units. Medians
+villages of its subtree: one query (the three tables grouped by village, as one UNION ALL), whatever the
+number of units. Medians
 cannot be added up: one more query per distinct path length among the units (PostgreSQL's
 `percentile_cont`, on SQLite the middle row(s) of a window, as cases.indicators does). Below a village
 the figures have no meaning ("—").
@@ -17,7 +18,7 @@ from statistics import mean
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum, Window
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, Sum, Value, Window
 from django.db.models.functions import RowNumber, Substr
 from django.urls import NoReverseMatch, reverse
 
@@ -27,6 +28,7 @@ from shanzhi.lib.periods import Period
 SOURCE = "volunteers"
 ACTION = "volunteers.view"
 SATISFIED_FROM = 4  # a rating of 4 or 5 (of 5) counts as satisfied
+LEDGER_ROWS, REQUEST_ROWS, VOLUNTEER_ROWS = 0, 1, 2  # tags of the rows of compute's one grouped query
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -96,10 +98,10 @@ def _medians(units: list, period: Period, n: int) -> dict[str, float]:
 def compute(units: list, period: Period) -> dict[int, dict]:
     """The seven figures for each unit's subtree over the period.
 
-    Cost: three grouped queries (volunteers, requests, ledger entries: one row per village) plus one per
-    distinct path length among the units at or above a village (the medians), whatever the number of units
-    or rows."""
-    from shanzhi.volunteers.models import EntryKind, Volunteer, VolunteerStatus
+    Cost: one query for the per-village figures (ledger entries, requests and volunteers grouped by village,
+    as one UNION ALL) plus one per distinct path length among the units at or above a village (the
+    medians), whatever the number of units or rows."""
+    from shanzhi.volunteers.models import Entry, EntryKind, Volunteer, VolunteerStatus
 
     deep = _village_depth()
     above = [u for u in units if u.depth <= deep]
@@ -107,40 +109,42 @@ def compute(units: list, period: Period) -> dict[int, dict]:
     if not above:
         return out
     scope = _villages_under(above)
-    volunteers = dict(Volunteer.objects.filter(scope, status=VolunteerStatus.ACTIVE)
-                      .values("village__path").annotate(n=Count("id")).order_by()
-                      .values_list("village__path", "n"))
-    requests: dict[str, dict] = {
-        r["village__path"]: r for r in _confirmed(period).filter(scope).values("village__path").annotate(
-            served=Count("id"), rated=Count("id", filter=Q(rating__isnull=False)),
-            satisfied=Count("id", filter=Q(rating__gte=SATISFIED_FROM))).order_by()}
-    from shanzhi.volunteers.models import Entry
-
     earned = (EntryKind.SERVICE, EntryKind.ACTIVITY, EntryKind.CORRECTION)
     issued = (EntryKind.SERVICE, EntryKind.ACTIVITY, EntryKind.CIVIC, EntryKind.CORRECTION)
-    ledger: dict[str, dict] = {
-        r["village__path"]: r for r in Entry.objects.filter(scope, at__gte=period.start, at__lt=period.end)
-        .values("village__path").annotate(
-            hours=Sum("hours", filter=Q(kind__in=earned)), issued=Sum("points", filter=Q(kind__in=issued)),
-            redeemed=Sum("points", filter=Q(kind=EntryKind.REDEEM))).order_by()}
+    # one query: the three tables' per-village figures as one UNION ALL of grouped queries, tagged by table
+    cols = ("village__path", "t", "a", "b", "c")
+    ledger_q = (Entry.objects.filter(scope, at__gte=period.start, at__lt=period.end).values("village__path")
+                .annotate(t=Value(LEDGER_ROWS), a=Sum("hours", filter=Q(kind__in=earned)),
+                          b=Sum("points", filter=Q(kind__in=issued)), c=Sum("points", filter=Q(kind=EntryKind.REDEEM)))
+                .order_by().values_list(*cols))
+    requests_q = (_confirmed(period).filter(scope).values("village__path")
+                  .annotate(t=Value(REQUEST_ROWS), a=Count("id"), b=Count("id", filter=Q(rating__isnull=False)),
+                            c=Count("id", filter=Q(rating__gte=SATISFIED_FROM)))
+                  .order_by().values_list(*cols))
+    volunteers_q = (Volunteer.objects.filter(scope, status=VolunteerStatus.ACTIVE).values("village__path")
+                    .annotate(t=Value(VOLUNTEER_ROWS), a=Count("id"), b=Value(0), c=Value(0))
+                    .order_by().values_list(*cols))
+    ledger, requests, volunteers = {}, {}, {}
+    tables = {LEDGER_ROWS: ledger, REQUEST_ROWS: requests, VOLUNTEER_ROWS: volunteers}
+    for path, tag, a, b, c in ledger_q.union(requests_q, volunteers_q, all=True):
+        tables[int(tag)][path] = (a or 0, b or 0, c or 0)
     medians: dict[str, float] = {}
     for n in sorted({len(u.path) for u in above}):
         medians.update(_medians([u for u in above if len(u.path) == n], period, n))
 
-    def total(table: dict, path: str, name: str | None = None):
-        return sum((v if name is None else (v[name] or 0)) for k, v in table.items() if k.startswith(path))
+    def total(table: dict, path: str, col: int):
+        return sum(v[col] for k, v in table.items() if k.startswith(path))
 
     for u in above:
-        served = total(requests, u.path, "served")
-        rated = total(requests, u.path, "rated")
+        rated = int(total(requests, u.path, 1))
         out[u.id] = {
-            f"{SOURCE}.per_thousand": _ratio(1000 * total(volunteers, u.path), u.resident_count),
-            f"{SOURCE}.hours": float(total(ledger, u.path, "hours")),
-            f"{SOURCE}.served": served,
+            f"{SOURCE}.per_thousand": _ratio(1000 * int(total(volunteers, u.path, 0)), u.resident_count),
+            f"{SOURCE}.hours": float(total(ledger, u.path, 0)),
+            f"{SOURCE}.served": int(total(requests, u.path, 0)),
             f"{SOURCE}.median_hours": medians.get(u.path),
-            f"{SOURCE}.satisfaction": _ratio(total(requests, u.path, "satisfied"), rated),
-            f"{SOURCE}.points_issued": int(total(ledger, u.path, "issued")),
-            f"{SOURCE}.points_redeemed": -int(total(ledger, u.path, "redeemed")),
+            f"{SOURCE}.satisfaction": _ratio(int(total(requests, u.path, 2)), rated),
+            f"{SOURCE}.points_issued": int(total(ledger, u.path, 1)),
+            f"{SOURCE}.points_redeemed": -int(total(ledger, u.path, 2)),
         }
     return out
 

@@ -127,9 +127,9 @@ def test_query_count_does_not_grow_with_units_or_rows(bank):
         registry.values([c.village, c.village2, c.grid_a, c.grid_b, c.grid_c], NOVEMBER, KEYS)
     with CaptureQueriesContext(connection) as levels:
         registry.values([c.county, c.town, c.town2, c.village, c.village2], NOVEMBER, KEYS)
-    assert len(one) == 4  # volunteers, requests, ledger, medians
-    assert len(villages) == 4  # one path length among the units at or above a village
-    assert len(levels) == 6  # three path lengths: one median query each
+    assert len(one) == 2  # the per-village figures (one UNION ALL), the medians
+    assert len(villages) == 2  # one path length among the units at or above a village
+    assert len(levels) == 4  # three path lengths: one median query each
     with CaptureQueriesContext(connection) as grids:
         registry.values([c.grid_a, c.grid_b], NOVEMBER, KEYS)
     assert len(grids) == 0
