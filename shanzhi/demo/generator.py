@@ -379,7 +379,9 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen), and the
     mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo), and every
     village's four councils with a year of topics, meetings and decisions (see councils.demo), the
-    moral panels' nominations and honour rolls (appraisal.demo) and the legal advisers' year (legal.demo).
+    moral panels' nominations and honour rolls (appraisal.demo) and the legal advisers' year (legal.demo),
+    and 百事服务团: about 2% of adults as volunteers, village and town service teams, a year of service
+    requests, activities, time-bank credits and store redemptions (volunteers.demo).
     """
     started = time.monotonic()
     if parallel is None:
@@ -445,6 +447,17 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
             builder.counts["legal_questions"] = generate_legal(days=365, seed=seed)["questions"]
 
         phases.append(("councils", councils_phase))
+
+        def volunteers_phase() -> None:
+            from shanzhi.volunteers.demo import generate_volunteers
+
+            made = generate_volunteers(days=365, seed=seed, scale=scale, progress=progress)
+            builder.counts["volunteers"] = made.get("volunteers", 0)
+            builder.counts["service_requests"] = made.get("requests", 0)
+            builder.counts["volunteer_activities"] = made.get("activities", 0)
+            builder.counts["ledger_entries"] = made.get("credits", 0) + made.get("redemptions", 0)
+
+        phases.append(("volunteers", volunteers_phase))
     try:
         for name, run in phases:
             t0 = time.monotonic()
