@@ -101,7 +101,7 @@ def eligible_q(day: dt.date, voting_age: int) -> Q:
 
 
 def _village_path(micro_grid_path: str) -> str:
-    return "/".join(micro_grid_path.split("/")[:4]) + "/"
+    return "/".join(micro_grid_path.split("/")[:3]) + "/"
 
 
 def _generate(actor, elections: list[Election], rnd: Round, now: dt.datetime) -> dict[int, int]:

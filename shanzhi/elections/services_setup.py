@@ -84,10 +84,10 @@ def village_of(resident: Resident) -> OrgUnit | None:
     household = resident.household
     if household is None:
         return None
-    parts = household.micro_grid.path.split("/")
-    if len(parts) < 5:
+    parts = household.micro_grid.path.split("/")  # county/town/village/...
+    if len(parts) < 4:
         return None
-    return OrgUnit.objects.filter(path="/".join(parts[:4]) + "/", level=Level.VILLAGE).first()
+    return OrgUnit.objects.filter(path="/".join(parts[:3]) + "/", level=Level.VILLAGE).first()
 
 
 def lives_in(resident: Resident, unit: OrgUnit) -> bool:
