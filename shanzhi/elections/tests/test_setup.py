@@ -21,7 +21,14 @@ from shanzhi.elections.models import (
     Stage,
     Voter,
 )
-from shanzhi.elections.tests.helpers_setup import BUILT, ELECTION_DAY, FEB, build_setting, client_for, resident_user
+from shanzhi.elections.tests.helpers_setup import (
+    BUILT,
+    ELECTION_DAY,
+    FEB,
+    build_setting,
+    client_for,
+    resident_user,
+)
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 
@@ -284,3 +291,25 @@ def test_the_desk_pages_walk_through_set_up(s):
     assert client_for(s.c.worker_b).get(reverse("elections:round", args=[s.round.pk])).status_code == 404
     other = resident_user(s.c.resident_c)
     assert client_for(other).get(reverse("elections:round", args=[s.round.pk])).status_code == 404
+
+
+def test_a_village_cadre_follows_the_election_but_does_not_run_it(s):
+    """Visible but not allowed: 403, after the state check (the gate's order)."""
+    from shanzhi.accounts.services import user_create_staff
+    from shanzhi.lib.testing import PASSWORD
+    from shanzhi.org.models import Role
+    from shanzhi.org.services import post_appoint
+
+    cadre = user_create_staff(actor=None, username="cadre", password=PASSWORD, display_name="村干部",
+                              check_strength=False)
+    post_appoint(actor=None, unit=s.c.village, role=Role.VILLAGE_CADRE, user=cadre, start_date=dt.date(2024, 1, 1))
+    with clock.frozen(FEB):
+        with pytest.raises(PermissionDenied):
+            roll.roll_generate(actor=cadre, election=s.e1)
+        with pytest.raises(PermissionDenied):
+            services_setup.committee_add(actor=cadre, election=s.e1, resident=s.c.resident)
+        client = client_for(cadre)
+        assert client.get(reverse("elections:roll", args=[s.e1.pk])).status_code == 200
+        assert client.post(reverse("elections:roll_generate", args=[s.e1.pk])).status_code == 403
+        assert client.post(reverse("elections:committee", args=[s.e1.pk]), {"id_number": ""}).status_code == 403
+        assert client.get(reverse("elections:election", args=[s.e2.pk])).status_code == 404
