@@ -75,7 +75,7 @@ def number_for(election: Election, n: int) -> str:
 
 
 def _lock(election: Election) -> Election:
-    return Election.objects.select_for_update().select_related("round__rules", "unit").get(pk=election.pk)
+    return Election.objects.select_for_update(of=("self",)).select_related("round__rules", "unit").get(pk=election.pk)
 
 
 def roll_open(election: Election, today: dt.date, *, correction: bool = False) -> None:
@@ -184,7 +184,7 @@ def roll_generate_all(*, actor, round: Round, now: dt.datetime | None = None) ->
     entries added}; published rolls are left as they are."""
     now, today = _now(now)
     scopes.require(actor, "elections.run", round.unit, what="该换届")
-    elections = list(Election.objects.select_for_update().select_related("unit", "round__rules")
+    elections = list(Election.objects.select_for_update(of=("self",)).select_related("unit", "round__rules")
                      .filter(round=round, roll_published_at__isnull=True, stage__in=(Stage.SETUP, Stage.ROLL),
                              election_day__gte=today).order_by("id"))
     if not elections:

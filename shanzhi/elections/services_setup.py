@@ -191,7 +191,7 @@ def election_update(*, actor, election: Election, election_day: dt.date | None =
     """Change the seats or the venue while nominations have not closed; election day only before the roll
     is published (the statutory dates count from it)."""
     now, _today = _day(now)
-    election = Election.objects.select_for_update().select_related("round__rules", "unit").get(pk=election.pk)
+    election = Election.objects.select_for_update(of=("self",)).select_related("round__rules", "unit").get(pk=election.pk)
 
     def state():
         if election.stage not in SETUP_OPEN:
@@ -249,7 +249,7 @@ def committee_add(*, actor, election: Election, resident: Resident, role: str = 
     """Add a member to the village election committee: a resident living in the village, not a candidate;
     one chair at a time."""
     now, today = _day(now)
-    election = Election.objects.select_for_update().select_related("round__rules", "unit").get(pk=election.pk)
+    election = Election.objects.select_for_update(of=("self",)).select_related("round__rules", "unit").get(pk=election.pk)
 
     def state():
         if election.stage not in SETUP_OPEN and election.stage not in (Stage.CANDIDATES_PUBLISHED, Stage.VOTING):
@@ -292,7 +292,7 @@ def committee_remove(*, actor, member: CommitteeMember, reason: str,
                      now: dt.datetime | None = None) -> CommitteeMember:
     """A member leaves the committee, with the reason (kept in the history)."""
     now, today = _day(now)
-    member = CommitteeMember.objects.select_for_update().select_related("election__unit").get(pk=member.pk)
+    member = CommitteeMember.objects.select_for_update(of=("self",)).select_related("election__unit").get(pk=member.pk)
     election = member.election
 
     def state():
@@ -357,7 +357,7 @@ def suspension_record(*, actor, resident: Resident, reason: str, starts_on: dt.d
                  unit_path=path, after={"resident": resident.pk, "starts_on": starts_on.isoformat(),
                                         "ends_on": ends_on.isoformat() if ends_on else None}, reason=reason)
     open_stages = (Stage.SETUP, Stage.ROLL, Stage.ROLL_PUBLISHED, Stage.NOMINATION, Stage.CANDIDATES_PUBLISHED)
-    entries = (Voter.objects.select_for_update().select_related("election__unit")
+    entries = (Voter.objects.select_for_update(of=("self",)).select_related("election__unit")
                .filter(resident=resident, removed_at__isnull=True, election__stage__in=open_stages))
     for v in entries:
         e = v.election
@@ -376,8 +376,8 @@ def suspension_end(*, actor, suspension: RightsSuspension, reason: str, ends_on:
     """End a suspension (rights restored, or recorded in error), with the reason. The resident goes back
     on a roll by the next generation or an admission."""
     now, today = _day(now)
-    suspension = RightsSuspension.objects.select_for_update().select_related("resident__household__micro_grid") \
-        .get(pk=suspension.pk)
+    suspension = RightsSuspension.objects.select_for_update(of=("self",)) \
+        .select_related("resident__household__micro_grid").get(pk=suspension.pk)
     village = village_of(suspension.resident)
 
     def state():
