@@ -34,6 +34,7 @@ from shanzhi.people.models import Registration, Residency, Resident, ResidentSta
 
 MAX_OBJECTION = 1000
 BATCH = 2000
+WIDE = 20  # above this many elections in one pass, read the county's residents by one path prefix
 # stages in which the roll may change at all (before voting)
 ROLL_STAGES = (Stage.SETUP, Stage.ROLL, Stage.ROLL_PUBLISHED, Stage.NOMINATION, Stage.CANDIDATES_PUBLISHED)
 
@@ -118,9 +119,12 @@ def _generate(actor, elections: list[Election], rnd: Round, now: dt.datetime) ->
         days[e.election_day].append(e)
     rows: dict[int, list[tuple]] = defaultdict(list)
     for day, group in days.items():
-        q = Q()
-        for e in group:
-            q |= Q(household__micro_grid__path__startswith=e.unit.path)
+        if len(group) > WIDE:  # many villages: one prefix (the round's county), villages picked in Python
+            q = Q(household__micro_grid__path__startswith=rnd.unit.path)
+        else:
+            q = Q()
+            for e in group:
+                q |= Q(household__micro_grid__path__startswith=e.unit.path)
         residents = (Resident.objects.filter(eligible_q(day, rnd.rules.voting_age)).filter(q)
                      .exclude(id__in=on_round)
                      .values_list("id", "name", "sex", "household__micro_grid_id", "household__micro_grid__code",

@@ -93,8 +93,12 @@ def test_numbers_follow_micro_grid_then_name_and_a_rerun_adds_only_what_is_missi
     assert Voter.objects.filter(election=s.e1).count() == 4
 
 
-def test_the_whole_county_in_one_pass(s, django_assert_max_num_queries):
-    """Both villages' rolls in one call, with a constant number of queries whatever the residents."""
+@pytest.mark.parametrize("wide", [False, True])
+def test_the_whole_county_in_one_pass(s, django_assert_max_num_queries, monkeypatch, wide):
+    """Both villages' rolls in one call, with a constant number of queries whatever the residents (wide: the
+    plan for many villages, one path prefix for the county)."""
+    if wide:
+        monkeypatch.setattr(roll, "WIDE", 0)
     for i in range(30):
         add_resident(s.c.household_c, f"洋桥{i:02d}", dt.date(1960 + i, 1, 1))
     with clock.frozen(FEB), django_assert_max_num_queries(20):
