@@ -14,6 +14,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from shanzhi.accounts import scopes
+from shanzhi.cases import services as case_services
 from shanzhi.cases.public import mask_name
 from shanzhi.councils import access as council_access
 from shanzhi.councils.models import Council, Member
@@ -103,6 +104,15 @@ def volunteers_for_team(team: Council) -> QuerySet[Volunteer]:
     return qs.select_related("village").order_by("name", "id").distinct()
 
 
+def volunteer_ids_of_members(members: list[Member]) -> dict[int, int]:
+    """Member id -> the volunteer id of the same person (for the team page's buttons)."""
+    rows = Volunteer.objects.filter(Q(resident_id__in=[m.resident_id for m in members if m.resident_id])
+                                    | Q(user_id__in=[m.user_id for m in members if m.user_id]))
+    by_resident = {v.resident_id: v.pk for v in rows if v.resident_id}
+    by_user = {v.user_id: v.pk for v in rows if v.user_id}
+    return {m.pk: by_resident.get(m.resident_id) if m.resident_id else by_user.get(m.user_id) for m in members}
+
+
 # ---- teams ------------------------------------------------------------------------------------------
 
 def team_visible(user, team: Council) -> bool:
@@ -146,7 +156,10 @@ def request_visible(user, req: ServiceRequest) -> bool:
     own = access.volunteer_for(user)
     if own is not None and req.volunteer_id == own.pk:
         return True
-    return sees_as_desk(user, req.village)
+    if sees_as_desk(user, req.village):
+        return True
+    # one case, one timeline: staff who see the 求助 case see the request made from it
+    return req.case_id is not None and scopes.is_staff_user(user) and case_services.can_view(user, req.case)
 
 
 def request_get_for(*, user, pk) -> ServiceRequest:

@@ -32,7 +32,7 @@ from shanzhi.cases.notify import inbox_notify
 from shanzhi.councils import access as council_access
 from shanzhi.councils.models import ChosenBy, Council, CouncilType, Member, Position
 from shanzhi.lib import clock
-from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
+from shanzhi.lib.errors import DomainError, PermissionDenied
 from shanzhi.org.models import Level, OrgUnit
 from shanzhi.people.models import ResidentStatus
 from shanzhi.volunteers import access, ledger, selectors
@@ -898,5 +898,3 @@ def get_volunteer_target(pk) -> Volunteer | None:
     found = id_or_none(pk)
     return Volunteer.objects.select_related("village").filter(pk=found).first() if found else None
 
-
-__all__ = ["NotFound"]

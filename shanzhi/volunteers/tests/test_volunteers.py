@@ -64,7 +64,7 @@ def build_setting(county) -> SimpleNamespace:
 def volunteer(s, user, *, skills=("repair",), approve: bool = True, availability=None, villages=()) -> Volunteer:
     v = services.volunteer_apply(actor=user, skills=[skill(k).pk for k in skills],
                                  availability=WEEKDAYS if availability is None else availability, villages=villages,
-                                 intro="会修水电")
+                                 intro="会修水电", village=None if user.resident_id else s.c.village)
     if approve:
         v = services.volunteer_approve(actor=s.cadre, volunteer=v)
     return v
