@@ -7,7 +7,7 @@ from shanzhi.volunteers import views
 urlpatterns: list = [
     path("", views.home, name="home"),
     path("join/", views.join, name="join"),
-    path("me/<slug:action>/", views.me_act, name="me_act"),
+    path("me/", views.me_act, name="me_act"),
     path("ask/", views.ask, name="ask"),
     path("mine/", views.mine, name="mine"),
     path("tasks/", views.tasks, name="tasks"),

@@ -51,9 +51,10 @@ LABELS = (
     gettext_noop("心理"), gettext_noop("文体"), gettext_noop("接送"), gettext_noop("代办"), gettext_noop("保洁"),
     gettext_noop("百事服务团"), gettext_noop("主任"), gettext_noop("成员"),
 )
-EVENT_LABELS = {k: gettext_noop(v) for k, v in {
-    "create": "提出需求", "from_case": "由求助转来", "assign": "派单", "accept": "接单", "decline": "婉拒",
-    "checkin": "签到", "checkout": "签退", "confirm": "确认完成", "cancel": "取消"}.items()}
+EVENT_LABELS = {
+    "create": gettext_noop("提出需求"), "from_case": gettext_noop("由求助转来"), "assign": gettext_noop("派单"),
+    "accept": gettext_noop("接单"), "decline": gettext_noop("婉拒"), "checkin": gettext_noop("签到"),
+    "checkout": gettext_noop("签退"), "confirm": gettext_noop("确认完成"), "cancel": gettext_noop("取消")}
 REQUEST_ACTIONS = ("accept", "decline", "checkin", "checkout", "confirm", "cancel")
 ME_ACTIONS = ("pause", "resume", "leave")
 VOLUNTEER_ACTIONS = ("approve", "refuse")
@@ -74,13 +75,17 @@ def _desk_only(user) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     """By who is looking: a resident's ask / my requests / become a volunteer (or their status and tasks);
     the desk's volunteers to approve, teams and requests waiting."""
+    return _home(request)
+
+
+def _home(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     user = request.user
     me = access.volunteer_for(user)
     desk = selectors.may_desk(user)
     ctx = {
         "village": access.home_village(user), "me": me, "desk": desk,
         "requests": list(selectors.my_requests(user=user)[:5]),
-        "tasks": list(selectors.my_tasks(user=user, open_only=True)[:10]) if me else [],
+        "tasks": list(selectors.my_tasks(user=user, open_only=True)[:10]) if me else [], "error": error,
     }
     if desk:
         ctx.update({
@@ -90,7 +95,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "teams": list(selectors.team_list_for(user=user)[:20]),
             "may_create_team": scopes.may_somewhere(user, "volunteers.run"),
         })
-    return render(request, "volunteers/home.html", ctx)
+    return render(request, "volunteers/home.html", ctx, status=status)
 
 
 # ---- volunteers -------------------------------------------------------------------------------------
@@ -147,9 +152,10 @@ def join(request: HttpRequest) -> HttpResponse:
 
 @page
 @require_POST
-def me_act(request: HttpRequest, action: str) -> HttpResponse:
-    """My own record: pause, resume or leave."""
+def me_act(request: HttpRequest) -> HttpResponse:
+    """My own record: pause, resume or leave (the step in the form's `action`)."""
     user = request.user
+    action = request.POST.get("action", "")
     me = access.volunteer_for(user)
     if me is None or action not in ME_ACTIONS:
         raise Http404()
@@ -165,16 +171,11 @@ def me_act(request: HttpRequest, action: str) -> HttpResponse:
         else:
             services.volunteer_leave(actor=user, volunteer=me, reason=reason)
             messages.success(request, gettext("已退出志愿者队伍"))
+    except NotFound:
+        raise
     except DomainError as exc:
-        messages.error(request, str(exc))
-        return _home_with_error(request, str(exc))
+        return _home(request, error=str(exc), status=exc.status)
     return redirect("volunteers:home")
-
-
-def _home_with_error(request: HttpRequest, error: str) -> HttpResponse:
-    response = home(request)
-    response.status_code = 400
-    return response
 
 
 @page

@@ -177,7 +177,7 @@ def test_sign_up_and_approval_pages(setting):
     assert client_for(s.cadre).post(reverse("volunteers:volunteer_act", args=[v.pk, "approve"])).status_code == 302
     v.refresh_from_db()
     assert v.status == VolunteerStatus.ACTIVE
-    assert wang.post(reverse("volunteers:me_act", args=["pause"])).status_code == 302
+    assert wang.post(reverse("volunteers:me_act"), {"action": "pause"}).status_code == 302
     v.refresh_from_db()
     assert v.status == VolunteerStatus.PAUSED
 
