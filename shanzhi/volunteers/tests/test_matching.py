@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shanzhi.volunteers import matching
@@ -50,7 +50,7 @@ def needs(draw) -> Need:
                 declined=frozenset(draw(st.sets(st.integers(1, 12), max_size=3))))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(needs(), pools())
 def test_never_suggests_an_ineligible_volunteer(need, pool):
     result = matching.suggest(need, pool, limit=None)
@@ -64,7 +64,7 @@ def test_never_suggests_an_ineligible_volunteer(need, pool):
     assert all(e.reason for e in result.excluded) and all(s.reasons for s in result.suggestions)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(needs(), pools())
 def test_deterministic_and_independent_of_the_input_order(need, pool):
     first = matching.suggest(need, pool)
@@ -72,7 +72,7 @@ def test_deterministic_and_independent_of_the_input_order(need, pool):
     assert matching.suggest(need, pool) == first
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(needs(), pools())
 def test_sorted_by_availability_then_known_distance(need, pool):
     rows = matching.suggest(need, pool, limit=None).suggestions
@@ -84,7 +84,7 @@ def test_sorted_by_availability_then_known_distance(need, pool):
             assert b.distance_m is None  # unknown distance ranks after known
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.floats(0.0, 0.2), min_size=2, max_size=8, unique=True), st.integers(0, 4))
 def test_monotonic_in_distance_when_everything_else_is_equal(offsets, load):
     need = Need(skill=1, village=1, lat=30.8, lon=120.9)
@@ -95,7 +95,7 @@ def test_monotonic_in_distance_when_everything_else_is_equal(offsets, load):
     assert distances == sorted(distances)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 6), min_size=2, max_size=6))
 def test_fewer_open_requests_first_at_the_same_place(loads):
     need = Need(skill=1, village=1)

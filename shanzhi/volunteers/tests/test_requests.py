@@ -372,3 +372,50 @@ def test_a_case_closed_meanwhile_only_gets_the_entry(setting):
     services.request_confirm(actor=s.zhang, request=req, rating=5)
     assert Event.objects.filter(case=case, action="conclude").count() == 1
     assert Event.objects.filter(case=case, action="annotate").last().note.startswith(f"百事服务团 {req.number}")
+
+
+# ---- raced on PostgreSQL -----------------------------------------------------------------------------
+
+def race(calls) -> list:
+    """Run the calls in threads released together; each answer is the result or the DomainError raised."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    out: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            out[i] = call()
+        except DomainError as exc:
+            out[i] = exc
+        except Exception as exc:  # noqa: BLE001 - anything else fails the assertion, named in its message
+            out[i] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    with clock.frozen(MONDAY + HOUR):  # frozen once, around the threads (see legal's race tests)
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert not any(t.is_alive() for t in threads), "a confirming thread is still waiting"
+    return out
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_confirmations_at_once_credit_once(county):
+    with clock.frozen(MONDAY):
+        s = build_setting(county)
+        s.vol = volunteer(s, s.li)
+        req = served(s)
+    answers = race([lambda: services.request_confirm(actor=s.zhang, request=req, rating=5),
+                    lambda: services.request_confirm(actor=s.zhang, request=req, rating=4)])
+    done = [a for a in answers if isinstance(a, ServiceRequest)]
+    refused = [a for a in answers if isinstance(a, DomainError)]
+    assert len(done) == 1 and len(refused) == 1 and refused[0].code == "invalid_state", answers
+    assert Entry.objects.filter(source=f"request:{req.pk}").count() == 1
