@@ -213,7 +213,7 @@ def _need_status(volunteer: Volunteer, *allowed: str, doing: str):
 
 
 def _lock_volunteer(volunteer: Volunteer) -> Volunteer:
-    return Volunteer.objects.select_for_update().select_related("village").get(pk=volunteer.pk)
+    return Volunteer.objects.select_for_update(of=("self",)).select_related("village").get(pk=volunteer.pk)
 
 
 @transaction.atomic
@@ -592,7 +592,7 @@ def request_from_case(*, actor, case: Case, skill: Skill | None, note: str = "",
                       now: dt.datetime | None = None) -> ServiceRequest:
     """交百事服务团: staff who may handle the 求助 case hand it to the village's service team. The case stays
     open with one timeline; the request's steps are written on it and its confirmation concludes it."""
-    case = Case.objects.select_for_update().select_related("unit", "handling_unit", "reporter").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("unit", "handling_unit", "reporter").get(pk=case.pk)
 
     def state() -> None:
         why = hand_over_refusal(case)
@@ -632,7 +632,7 @@ def request_from_case(*, actor, case: Case, skill: Skill | None, note: str = "",
 
 
 def _lock(req: ServiceRequest) -> ServiceRequest:
-    return (ServiceRequest.objects.select_for_update().select_related("village", "skill", "volunteer", "case")
+    return (ServiceRequest.objects.select_for_update(of=("self",)).select_related("village", "skill", "volunteer", "case")
             .get(pk=req.pk))
 
 
@@ -861,7 +861,7 @@ def _conclude_case(req: ServiceRequest, *, actor, rating: int, now: dt.datetime)
     only gets the timeline entry."""
     if req.case_id is None:
         return
-    case = Case.objects.select_for_update().select_related("handling_unit", "unit").get(pk=req.case_id)
+    case = Case.objects.select_for_update(of=("self",)).select_related("handling_unit", "unit").get(pk=req.case_id)
     if case.status not in _open_case_statuses():
         _on_case(req, actor=actor, step="confirm", note=f"满意度{rating}星", now=now)
         return
