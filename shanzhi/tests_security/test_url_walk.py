@@ -130,6 +130,9 @@ def grid_a(county):
     from shanzhi.elections.tests import walk_setup as elections_setup_walk
 
     c.extra["elections_setup"] = elections_setup_walk.make(c, NINE + dt.timedelta(hours=4))
+    from shanzhi.volunteers.tests import walk_requests as volunteers_walk
+
+    c.extra["volunteers"] = volunteers_walk.make(c, NINE + dt.timedelta(hours=5))
     key, _plain = apikey_issue(actor=c.admin, name="12345 热线")
     assert centre.pk
     from shanzhi.cases.uploads import upload_create
@@ -260,6 +263,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         **_admin_ids(c),
         **_legal_ids(x["legal"]),
         **_elections_setup_ids(x["elections_setup"]),
+        **_volunteers_ids(x["volunteers"]),
     }
 
 
@@ -267,6 +271,12 @@ def _elections_setup_ids(objects: dict) -> dict[str, dict[str, list]]:
     from shanzhi.elections.tests import walk_setup
 
     return walk_setup.ids(objects)
+
+
+def _volunteers_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.volunteers.tests import walk_requests as volunteers_walk
+
+    return volunteers_walk.ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
