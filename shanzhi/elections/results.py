@@ -106,7 +106,7 @@ def compute(*, actor, election: Election) -> counting.Outcome:
     outcome = counting.count(registered=registered, participated=participated, returned=returned, seats=seats,
                              votes=persons, min_women=election.min_women, further=n > 1, already_elected=already,
                              women_reserved=_women_reserved(election, n, seats), ballot_round=n)
-    if station_void and outcome.valid:
+    if station_void:  # the box named: more precise than the total
         outcome = counting.Outcome(valid=False, reason=station_void, positions={}, further=False, vacant=0,
                                    notes=[station_void])
     candidates = {(c.voter_id, c.position): c for c in Candidate.objects.filter(election=election)}

@@ -123,3 +123,40 @@ def build_day(c: County, *, stage: str = Stage.CANDIDATES_PUBLISHED) -> Day:
     other_station = _station(other, "洋桥村投票站", [c.grid_c], other_clerk, [])
     return Day(c, election, s1, s2, clerk1, clerk2, committee_user, voters, cands, other, other_station,
                other_voter, extra={"other_clerk": other_clerk})
+
+
+def line(d: Day, position: str, who: str, votes: int) -> dict:
+    """A tally line for an official candidate by name, or a write-in (by name) when not a candidate."""
+    cand = next((c for c in d.cands.get(position, []) if c.name == who), None)
+    return {"position": position, "candidate": cand.pk, "votes": votes} if cand else \
+        {"position": position, "write_in": who, "votes": votes}
+
+
+def counts(issued: int, returned: int, valid: int, invalid: int, blank: int = 0) -> dict:
+    return {"issued": issued, "returned": returned, "valid": valid, "invalid": invalid, "blank": blank}
+
+
+def vote(d: Day, s1: list[int], s2: list[int], *, now=None, actor=None) -> None:
+    """Open the vote, check voters (by their index) in at the two stations, close it."""
+    from shanzhi.elections import voting
+
+    now = now or NINE
+    voting.voting_open(actor=actor or d.committee_user, election=d.election, now=now)
+    for i in s1:
+        voting.checkin(actor=d.clerk1, station=d.s1, voter=d.voters[i], now=now)
+    for i in s2:
+        voting.checkin(actor=d.clerk2, station=d.s2, voter=d.voters[i], now=now)
+    voting.voting_close(actor=actor or d.committee_user, election=d.election, now=now)
+    d.election.refresh_from_db()
+
+
+def standard_tallies(d: Day, *, chair=(("张三", 4), ("钱一", 2)), chair2=(("张三", 1),)) -> None:
+    """Station 1: six ballots; station 2: two (one invalid). 张三, 郑五 and 吴四 get 5 of 8."""
+    from shanzhi.elections.tally import tally_enter
+
+    tally_enter(actor=d.committee_user, station=d.s1, counts=counts(6, 6, 6, 0), lines=[
+        *[line(d, "chair", n, v) for n, v in chair], line(d, "vice_chair", "郑五", 4),
+        line(d, "vice_chair", "周三", 2), line(d, "member", "吴四", 4), line(d, "member", "陈七", 2)])
+    tally_enter(actor=d.committee_user, station=d.s2, counts=counts(2, 2, 1, 1), lines=[
+        *[line(d, "chair", n, v) for n, v in chair2], line(d, "vice_chair", "郑五", 1),
+        line(d, "member", "吴四", 1)])
