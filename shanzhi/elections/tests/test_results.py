@@ -180,3 +180,43 @@ def test_result_not_shown_before_the_count(county):
     d = build_day(county)
     pub = results.published(actor=d.c.resident_user, election=d.election)
     assert not pub.shown and not pub.rounds and not pub.staff
+
+
+# ---- pages -------------------------------------------------------------------------------------------------
+
+def test_compute_certify_and_the_public_page(closed, client):
+    from django.urls import reverse
+
+    d = closed
+    standard_tallies(d)
+    pk = {"pk": d.election.pk}
+    client.force_login(d.c.town_staff)
+    assert client.post(reverse("elections:results_compute", kwargs=pk)).status_code == 302
+    r = client.get(reverse("elections:results", kwargs=pk))
+    assert r.status_code == 200 and 'data-elected="张三"' in r.content.decode() and "certify" in r.content.decode()
+    r = client.post(reverse("elections:results_certify", kwargs=pk), {"on": "2026-12-19"})
+    assert r.status_code == 400 and "不能早于选举日" in r.content.decode()
+    r = client.post(reverse("elections:results_certify", kwargs=pk), {"on": "yesterday"})
+    assert r.status_code == 400 and "公告日期" in r.content.decode()
+    assert client.post(reverse("elections:results_certify", kwargs=pk), {"on": "2026-12-21"}).status_code == 302
+    assert Post.objects.filter(unit=d.c.village, role=Role.COMMITTEE_CHAIR, holder_name="张三").exists()
+    client.force_login(d.c.resident_user)  # a villager sees the announcement with the scrutineers
+    r = client.get(reverse("elections:result", kwargs=pk))
+    body = r.content.decode()
+    assert r.status_code == 200 and 'data-elected="郑五"' in body and "周三、吴四、李梅" in body
+    assert d.voters[0].card_token not in body
+
+
+@pytest.mark.parametrize("name", ["results", "result", "results_compute", "results_certify"])
+def test_result_pages_refused_to_outsiders(counted, client, name):
+    from django.urls import reverse
+
+    from shanzhi.accounts.models import User, UserKind
+
+    outsider = User.objects.create(username="rc", kind=UserKind.RESIDENT, resident=counted.c.resident_c)
+    url = reverse(f"elections:{name}", kwargs={"pk": counted.election.pk})
+    for actor in (counted.c.worker_b, counted.c.worker_c, outsider):
+        client.force_login(actor)
+        r = client.post(url, {"on": "2026-12-21"}) if name.startswith("results_") else client.get(url)
+        assert r.status_code == 404, actor
+    assert not Post.objects.filter(role=Role.COMMITTEE_CHAIR).exists()

@@ -108,3 +108,46 @@ def test_tally_audit_holds_counts_only(closed):
                                 "votes"}
     assert entry.after["votes"] == {"chair": 4, "vice_chair": 0, "member": 2}
     assert "张三" not in str(entry.after) and "冯六" not in str(entry.after)
+
+
+# ---- pages -------------------------------------------------------------------------------------------------
+
+def test_tally_pages(closed, client):
+    from django.urls import reverse
+
+    d = closed
+    client.force_login(d.committee_user)
+    r = client.get(reverse("elections:tally", kwargs={"pk": d.election.pk}))
+    assert r.status_code == 200 and 'data-station="第一投票站"' in r.content.decode()
+    url = reverse("elections:tally_station", kwargs={"pk": d.election.pk, "station": d.s1.pk})
+    r = client.get(url)
+    assert r.status_code == 200 and "张三" in r.content.decode()
+    cand = d.cands["chair"][0]
+    r = client.post(url, {"issued": "6", "returned": "7", "valid": "7", "invalid": "0"})
+    assert r.status_code == 400 and "收回选票7张，多于发出选票6张" in r.content.decode()
+    r = client.post(url, {"issued": "六", "returned": "6", "valid": "6", "invalid": "0"})
+    assert r.status_code == 400 and "应为整数" in r.content.decode()
+    r = client.post(url, {"issued": "6", "returned": "6", "valid": "6", "invalid": "0", "w0_position": "member",
+                          "w0_who": "赵六", "w0_votes": "1"})
+    assert r.status_code == 400 and "不是本村（社区）选民名单上的选民" in r.content.decode()
+    assert not Tally.objects.exists()
+    r = client.post(url, {"issued": "6", "returned": "6", "valid": "6", "invalid": "0", f"cand_{cand.pk}": "4",
+                          "w0_position": "member", "w0_who": "冯六", "w0_votes": "2"})
+    assert r.status_code == 302
+    t = Tally.objects.get()
+    assert sorted((line.position, line.votes) for line in t.lines.all()) == [("chair", 4), ("member", 2)]
+    other = reverse("elections:tally_station", kwargs={"pk": d.election.pk, "station": d.other_station.pk})
+    assert client.get(other).status_code == 404  # another election's station under this election
+
+
+@pytest.mark.parametrize(("who", "status"), [("worker_b", 404), ("worker_c", 404), ("resident_user", 404),
+                                             ("clerk1", 403)])
+def test_tally_entry_refused(closed, client, who, status):
+    from django.urls import reverse
+
+    actor = getattr(closed, who, None) or getattr(closed.c, who)
+    client.force_login(actor)
+    url = reverse("elections:tally_station", kwargs={"pk": closed.election.pk, "station": closed.s1.pk})
+    assert client.get(url).status_code == status
+    assert client.post(url, {"issued": "6", "returned": "6", "valid": "6", "invalid": "0"}).status_code == status
+    assert not Tally.objects.exists()

@@ -273,3 +273,97 @@ def test_eight_clerks_checking_in_eight_voters_all_succeed(county):
                  for u, v in zip(clerks, d.voters[:8], strict=True)])
     assert all(isinstance(a, Participation) for a in out), out
     assert Participation.objects.filter(election=d.election).count() == 8
+
+
+# ---- pages -------------------------------------------------------------------------------------------------
+
+def _client(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_clerk_phone_page_scans_and_answers_big_and_clear(open_day, client):
+    from django.urls import reverse
+
+    from shanzhi.lib import clock
+
+    d = open_day
+    url = reverse("elections:checkin", kwargs={"station": d.s1.pk})
+    c = _client(client, d.clerk1)
+    with clock.frozen(NINE):
+        r = c.get(url)
+        assert r.status_code == 200 and "第一投票站" in r.content.decode() and "elections/scan" in r.content.decode()
+        r = c.post(url, {"card_token": d.voters[0].card_token})
+        body = r.content.decode()
+        assert r.status_code == 200 and 'data-outcome="ok"' in body and "张三" in body
+        r = c.post(url, {"card_token": d.voters[0].card_token})
+        assert r.status_code == 400 and "已于09:00在第一投票站领取选票" in r.content.decode()
+        r = c.post(url, {"card_token": "not-a-card"})
+        assert r.status_code == 400 and "未找到该选民证" in r.content.decode()
+        r = c.post(url, {"card_token": "x" * 300})
+        assert r.status_code == 400 and "选民证二维码" in r.content.decode()
+        r = c.get(url, {"q": "李梅"})
+        assert r.status_code == 200 and f'data-checkin="{d.voters[1].number}"' in r.content.decode()
+        r = c.post(url, {"voter": d.voters[1].pk})
+        assert r.status_code == 200 and "李梅" in r.content.decode()
+        r = c.post(url, {"voter": d.other_voter.pk})
+        assert r.status_code == 400 and "未找到该选民" in r.content.decode()
+        r = c.post(url, {"voter": "99999999999999999999999"})
+        assert r.status_code == 400
+    assert Participation.objects.count() == 2
+
+
+@pytest.mark.parametrize(("who", "status"), [("worker_b", 404), ("worker_c", 404), ("other_clerk", 404),
+                                             ("resident_user", 404), ("clerk2", 403)])
+def test_clerk_page_refused(open_day, client, who, status):
+    from django.urls import reverse
+
+    d = open_day
+    actor = getattr(d, who, None) or getattr(d.c, who, None) or d.extra[who]
+    c = _client(client, actor)
+    url = reverse("elections:checkin", kwargs={"station": d.s1.pk})
+    assert c.get(url).status_code == status
+    assert c.post(url, {"card_token": d.voters[0].card_token}).status_code == status
+    assert not Participation.objects.exists()
+
+
+def test_day_desk_and_turnout_board(day, client, django_assert_num_queries):
+    from django.urls import reverse
+
+    from shanzhi.lib import clock
+
+    d = day
+    c = _client(client, d.committee_user)
+    with clock.frozen(NINE):
+        r = c.post(reverse("elections:day_open", kwargs={"pk": d.election.pk}))
+        assert r.status_code == 302
+        r = c.get(reverse("elections:day", kwargs={"pk": d.election.pk}))
+        assert r.status_code == 200 and 'hx-get="' in r.content.decode()
+        board = reverse("elections:day_turnout", kwargs={"pk": d.election.pk})
+        voting.checkin(actor=d.clerk1, station=d.s1, voter=d.voters[0])
+        c.get(board)
+        with django_assert_num_queries(10) as few:  # session, user, posts, the gate, the election, five
+            r = c.get(board)
+        assert 'data-station-voted="第一投票站">1<' in r.content.decode()
+        for v in d.voters[1:]:
+            voting.checkin(actor=d.committee_user, station=d.s2, voter=v)
+        with django_assert_num_queries(len(few)):  # the same number of queries with ten times the voters
+            r = c.get(board)
+        assert 'data-station-voted="第二投票站">9<' in r.content.decode()
+        r = c.post(reverse("elections:day_open", kwargs={"pk": d.election.pk}))
+        assert r.status_code == 400 and "不能开始投票" in r.content.decode()
+
+
+@pytest.mark.parametrize("name", ["day", "day_turnout", "day_open", "day_close"])
+def test_day_pages_refused_to_outsiders(day, client, name):
+    from django.urls import reverse
+
+    url = reverse(f"elections:{name}", kwargs={"pk": day.election.pk})
+    for actor in (day.c.worker_b, day.c.worker_c, day.c.resident_user):
+        c = _client(client, actor)
+        assert (c.post(url) if name.endswith(("open", "close")) else c.get(url)).status_code == 404
+    from shanzhi.lib import clock
+
+    with clock.frozen(NINE):  # on election day the state allows it: the clerk is refused for their role
+        r = _client(client, day.clerk1).post(reverse("elections:day_open", kwargs={"pk": day.election.pk}))
+    assert r.status_code == 403
