@@ -127,6 +127,9 @@ def grid_a(county):
     from shanzhi.legal.tests import walk as legal_walk
 
     c.extra["legal"] = legal_walk.make(c, NINE + dt.timedelta(hours=4))
+    from shanzhi.elections.tests import walk_day
+
+    c.extra["elections_day"] = walk_day.make(c)
     key, _plain = apikey_issue(actor=c.admin, name="12345 热线")
     assert centre.pk
     from shanzhi.cases.uploads import upload_create
@@ -256,7 +259,14 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:department-detail": {"pk": []},  # departments are the county's, visible to every staff member
         **_admin_ids(c),
         **_legal_ids(x["legal"]),
+        **_elections_day_ids(x["elections_day"]),
     }
+
+
+def _elections_day_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.elections.tests import walk_day
+
+    return walk_day.ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
