@@ -17,13 +17,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from shanzhi.elections import access, results, voting
+from shanzhi.elections import access, counting, results, voting
 from shanzhi.elections.forms_day import CertifyForm, FindForm, ScanForm, TallyForm
 from shanzhi.elections.models import CandidateStatus, Election, Stage, Station, Tally, Voter
 from shanzhi.elections.tally import round_seats, tally_enter
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
-from shanzhi.lib.parsing import add_to_form, id_or_none
+from shanzhi.lib.parsing import add_to_form, id_or_none, parse_int
 from shanzhi.lib.views import user_page
 
 
@@ -193,6 +193,7 @@ def tally_station(request: HttpRequest, pk: int, station: int) -> HttpResponse:
     access.require_run(request.user, election, what="该投票站")
     n = voting.current_round(election)
     seats = round_seats(election, n)
+    check = _ballot_help(request, seats)
     if n == 1:
         candidates = list(election.candidates.filter(status=CandidateStatus.OFFICIAL).order_by("position", "id"))
     else:
@@ -220,8 +221,24 @@ def tally_station(request: HttpRequest, pk: int, station: int) -> HttpResponse:
                                                                     "blank")},
                          candidates=candidates, seats=seats)
     return render(request, "elections/tally_entry.html", {
-        "election": election, "station": st, "form": form, "round": n, "seats": seats,
+        "election": election, "station": st, "form": form, "round": n, "seats": seats, "check": check,
         "participated": st.participations.filter(ballot_round=n).count()}, status=status)
+
+
+def _ballot_help(request: HttpRequest, seats: dict[str, int]) -> dict | None:
+    """The tellers' help for a doubtful ballot: how many people it marks per position -> valid, blank or
+    invalid with the rule (counting.ballot_check)."""
+    if "check" not in request.GET:
+        return None
+    marks: dict[str, range] = {}
+    for position in seats:
+        try:
+            n = parse_int(position, request.GET.get(f"marked_{position}"), min_value=0, max_value=100) or 0
+        except DomainError as exc:
+            return {"valid": False, "reasons": [str(exc)], "blank": False}
+        marks[position] = range(n)
+    got = counting.ballot_check(marks, seats)
+    return {"valid": got.valid, "blank": got.blank, "reasons": list(got.reasons)}
 
 
 # ---- results -------------------------------------------------------------------------------------------

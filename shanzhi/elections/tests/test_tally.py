@@ -136,6 +136,14 @@ def test_tally_pages(closed, client):
     assert r.status_code == 302
     t = Tally.objects.get()
     assert sorted((line.position, line.votes) for line in t.lines.all()) == [("chair", 4), ("member", 2)]
+    r = client.get(url, {"check": "1", "marked_chair": "2", "marked_vice_chair": "1", "marked_member": "0"})
+    assert 'data-ballot="invalid"' in r.content.decode() and "主任应选1名，选票选了2名" in r.content.decode()
+    r = client.get(url, {"check": "1", "marked_chair": "1"})
+    assert 'data-ballot="valid"' in r.content.decode()
+    r = client.get(url, {"check": "1"})
+    assert 'data-ballot="blank"' in r.content.decode()
+    r = client.get(url, {"check": "1", "marked_chair": "x"})
+    assert 'data-ballot="invalid"' in r.content.decode() and "应为整数" in r.content.decode()
     other = reverse("elections:tally_station", kwargs={"pk": d.election.pk, "station": d.other_station.pk})
     assert client.get(other).status_code == 404  # another election's station under this election
 
