@@ -133,6 +133,9 @@ def grid_a(county):
     from shanzhi.volunteers.tests import walk_requests as volunteers_walk
 
     c.extra["volunteers"] = volunteers_walk.make(c, NINE + dt.timedelta(hours=5))
+    from shanzhi.elections.tests import walk_day
+
+    c.extra["elections_day"] = walk_day.make(c)
     key, _plain = apikey_issue(actor=c.admin, name="12345 热线")
     assert centre.pk
     from shanzhi.cases.uploads import upload_create
@@ -264,6 +267,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         **_legal_ids(x["legal"]),
         **_elections_setup_ids(x["elections_setup"]),
         **_volunteers_ids(x["volunteers"]),
+        **_elections_day_ids(x["elections_day"]),
     }
 
 
@@ -277,6 +281,12 @@ def _volunteers_ids(objects: dict) -> dict[str, dict[str, list]]:
     from shanzhi.volunteers.tests import walk_requests as volunteers_walk
 
     return volunteers_walk.ids(objects)
+
+
+def _elections_day_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.elections.tests import walk_day
+
+    return walk_day.ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
