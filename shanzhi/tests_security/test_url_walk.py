@@ -298,7 +298,8 @@ def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
 # Admin models that are configuration of the whole county (no unit): every admin-site user may read them.
 ADMIN_GLOBAL = {"auth.group", "authtoken.tokenproxy", "org.department", "people.caretag", "mediation.disputetype",
                 "mediation.team", "campaigns.incidenttype",
-                "councils.counciltype", "legal.category"}
+                "councils.counciltype", "legal.category", "volunteers.skill", "volunteers.civicact",
+                "volunteers.pointsrule"}
 # Admin URLs that name no object of a unit.
 NOT_OBJECTS = {"admin:view_on_site", "admin:app_list"}
 
@@ -310,6 +311,7 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
     from shanzhi.audit.models import AuditEntry
     from shanzhi.mediation.models import Centre
     from shanzhi.people.models import CadreRegistration
+    from shanzhi.volunteers.models import Entry, StoreItem
 
     x = c.extra
     rows = {
@@ -324,6 +326,9 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
                                  .values_list("pk", flat=True)[:2]),
         "mediation.centre": list(Centre.objects.filter(unit=c.village).values_list("pk", flat=True)),
         "councils.council": [x["council"].pk],
+        "volunteers.volunteer": [x["volunteers"]["volunteer"].pk],
+        "volunteers.storeitem": list(StoreItem.objects.filter(village=c.village).values_list("pk", flat=True)),
+        "volunteers.entry": list(Entry.objects.filter(village=c.village).values_list("pk", flat=True)[:2]),
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}
