@@ -34,9 +34,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
+from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
 from shanzhi.elections import access, rules
 from shanzhi.elections.models import (
@@ -56,6 +57,7 @@ from shanzhi.elections.models import (
 from shanzhi.elections.relatives import close_relatives
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound
+from shanzhi.people.models import Resident
 
 POSITIONS = (CommitteeRole.CHAIR, CommitteeRole.VICE_CHAIR, CommitteeRole.MEMBER)
 POSITION_NAMES = dict(CommitteeRole.choices)
@@ -514,3 +516,39 @@ def candidate_consent(*, actor, election: Election, consent: bool, statement: st
     audit_record(actor=actor, action="elections.candidate_consent", obj=rows[0], unit_path=election.unit.path,
                  after={"consent_record": bool(consent), "statement": statement is not None})
     return rows
+
+
+# ---- the public list ------------------------------------------------------------------------------------------
+
+def lives_in(actor, election: Election) -> bool:
+    """Is the actor (through their resident record) a voter of the election or a resident of its village?"""
+    rid = getattr(actor, "resident_id", None) if getattr(actor, "is_authenticated", False) else None
+    if not rid:
+        return False
+    if Voter.objects.filter(election=election, resident_id=rid, removed_at__isnull=True).exists():
+        return True
+    return Resident.objects.filter(pk=rid, household__micro_grid__path__startswith=election.unit.path).exists()
+
+
+def require_public(actor, election: Election, *, what: str = "该选举") -> None:
+    """The public pages of an election (candidates, proxies): its village's residents, and whoever sees the
+    election's desk pages. Anyone else: 404, like a missing election."""
+    scopes.require(actor, "elections.view", election.unit, what=what,
+                   granted=actor is None or lives_in(actor, election) or access.may_see(actor, election))
+
+
+def published_list(election: Election) -> list[Candidate]:
+    """The official list as published (withdrawals after publication stay on it, marked), or [] before."""
+    if election.candidates_published_at is None:
+        return []
+    from shanzhi.audit.models import AuditEntry
+
+    late = AuditEntry.objects.filter(action="elections.candidate_withdraw", object_type="elections.candidate",
+                                     at__gte=election.candidates_published_at,
+                                     object_id__in=[str(pk) for pk in election.candidates.filter(
+                                         status=CandidateStatus.WITHDRAWN).values_list("pk", flat=True)])
+    late_ids = [int(x) for x in late.values_list("object_id", flat=True)]
+    rows = election.candidates.filter(Q(status=CandidateStatus.OFFICIAL) | Q(pk__in=late_ids))
+    order = {p: i for i, p in enumerate(POSITIONS)}
+    return sorted(rows.select_related("voter", "election__round__rules"),
+                  key=lambda c: (order[c.position], -c.nominations, c.pk))

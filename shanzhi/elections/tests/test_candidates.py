@@ -330,3 +330,151 @@ def test_the_candidate_gives_and_withdraws_consent_on_the_phone(setup, county):
     with pytest.raises(DomainError) as exc, clock.frozen(NOW):
         cand.candidate_consent(actor=me, election=s.election, consent=True, statement="长" * 2001)
     assert "statement" in exc.value.fields
+
+
+# ---- pages -------------------------------------------------------------------------------------------------------
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _urls(e):
+    from django.urls import reverse
+
+    return [reverse(f"elections:{n}", kwargs={"pk": e.pk}) for n in (
+        "candidates", "candidate_tally", "stations", "proxies")]
+
+
+def test_the_committee_enters_counts_and_publishes_on_the_desk_page(setup):
+    from django.urls import reverse
+
+    s = setup
+    v = s.voters
+    client = _client(s.committee_user)
+    tally_url = reverse("elections:candidate_tally", kwargs={"pk": s.election.pk})
+    desk = reverse("elections:candidates", kwargs={"pk": s.election.pk})
+    lines = "\n".join(f"{x.voter.number} {dict(chair='主任', vice_chair='副主任', member='委员')[x.position]} {x.votes}"
+                      for x in full_lines(s))
+    with clock.frozen(NOW):
+        assert client.get(tally_url).status_code == 200
+        resp = client.post(tally_url, {"station": s.extra["central"].pk, "issued": 100, "returned": 90,
+                                       "valid": 80, "invalid": 10, "blank": 0, "lines": lines})
+        assert resp.status_code == 302, resp.content.decode()[:2000]
+        assert client.post(desk, {"do": "count"}).status_code == 302
+        page = client.get(desk).content.decode()
+        assert v[0].name in page and "正式候选人" in page
+        resp = client.post(desk, {"do": "withdraw", "w-candidate": Candidate.objects.get(voter=v[0]).pk,
+                                  "w-reason": ""})
+        assert resp.status_code == 400 and "请填写退出原因" in resp.content.decode()
+        assert client.post(desk, {"do": "publish"}).status_code == 302
+    s.election.refresh_from_db()
+    assert s.election.stage == Stage.CANDIDATES_PUBLISHED
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    ("330421112201-0001 主任", "第1行应为：选民证号 职位 票数"),
+    ("330421112201-0001 书记 3", "第1行：职位应为主任、副主任或委员"),
+    ("330421112201-0001 主任 三", "第1行：票数应为整数"),
+    ("330421102201-0001 主任 3", "第1行：被提名人不是本村（社区）选民名单上的选民"),
+])
+def test_bad_tally_input_is_a_400_naming_the_line(setup, lines, message):
+    from django.urls import reverse
+
+    s = setup
+    with clock.frozen(NOW):
+        resp = _client(s.committee_user).post(reverse("elections:candidate_tally", kwargs={"pk": s.election.pk}), {
+            "station": s.extra["central"].pk, "issued": 10, "returned": 10, "valid": 10, "invalid": 0,
+            "lines": lines})
+    assert resp.status_code == 400 and message in resp.content.decode()
+
+
+def test_bad_counts_and_an_unknown_station_are_400s_naming_the_field(setup):
+    from django.urls import reverse
+
+    s = setup
+    with clock.frozen(NOW):
+        resp = _client(s.committee_user).post(reverse("elections:candidate_tally", kwargs={"pk": s.election.pk}), {
+            "station": 987654, "issued": "x", "returned": 10, "valid": 10, "invalid": 0})
+    page = resp.content.decode()
+    assert resp.status_code == 400 and "请选择本次选举的投票站" in page and "发出选票应为整数" in page
+
+
+def test_desk_pages_are_not_found_for_another_villages_committee_and_grid_worker_b(setup, county):
+    s = setup
+    for user in (s.committee2_user, county.worker_b, county.worker_c, county.resident_user):
+        client = _client(user)
+        for url in _urls(s.election):
+            assert client.get(url).status_code == 404, (user, url)
+            assert client.post(url, {"do": "count"}).status_code == 404, (user, url)
+    for user in (s.committee_user, county.town_staff, county.admin):
+        for url in _urls(s.election):
+            assert _client(user).get(url).status_code == 200
+
+
+def test_a_clerk_sees_the_desk_but_is_refused_a_write(setup, county):
+    from django.urls import reverse
+
+    from shanzhi.elections.stations import staff_add
+
+    s = setup
+    with clock.frozen(NOW):
+        staff_add(actor=county.town_staff, station=s.extra["central"], role="clerk", username="worker_a")
+    client = _client(county.worker_a)
+    desk = reverse("elections:candidates", kwargs={"pk": s.election.pk})
+    assert client.get(desk).status_code == 200
+    assert client.post(desk, {"do": "count"}).status_code == 403
+
+
+def _published(s):
+    enter(s, full_lines(s))
+    count(s)
+    with clock.frozen(NOW):
+        cand.candidates_publish(actor=s.committee_user, election=s.election)
+
+
+def test_the_public_list_is_for_the_villages_residents(setup, county):
+    from django.urls import reverse
+
+    from shanzhi.elections.tests.candidates_setup import resident_user
+
+    s = setup
+    url = reverse("elections:candidates_public", kwargs={"pk": s.election.pk})
+    me = _client(county.resident_user)  # 张三, a villager (and a nominee)
+    assert "尚未公布" in me.get(url).content.decode()
+    _published(s)
+    with clock.frozen(NOW):
+        cand.candidate_consent(actor=county.resident_user, election=s.election, consent=True,
+                               statement="修村道，电话13800000001")
+    page = me.get(url).content.decode()
+    assert s.voters[0].name in page and s.voters[7].name in page and s.voters[4].name not in page
+    assert "办结事项：0件" in page and "13800000001" not in page and "138****0001" in page
+    assert "本人未同意公开平台履职记录" in page  # the others have not consented
+    for outsider in (resident_user(county.resident_c), county.worker_b, s.committee2_user):
+        assert _client(outsider).get(url).status_code == 404
+    assert _client(county.town_staff).get(url).status_code == 200
+    proxies_url = reverse("elections:proxies_public", kwargs={"pk": s.election.pk})
+    assert me.get(proxies_url).status_code == 200
+    assert _client(resident_user(county.resident_c)).get(proxies_url).status_code == 404
+
+
+def test_the_candidate_gives_consent_on_their_page(setup, county):
+    from django.urls import reverse
+
+    from shanzhi.elections.tests.candidates_setup import resident_user
+
+    s = setup
+    _published(s)
+    url = reverse("elections:candidate_mine", kwargs={"pk": s.election.pk})
+    client = _client(county.resident_user)
+    assert client.get(url).status_code == 200
+    with clock.frozen(NOW):
+        assert client.post(url, {"consent": "on", "statement": "多办实事"}).status_code == 302
+    c = Candidate.objects.get(voter=s.voters[0], position=CHAIR)
+    assert c.consent_record and c.statement == "多办实事"
+    assert _client(resident_user(s.voters[1].resident)).get(url).status_code == 404  # not nominated
+    assert _client(resident_user(county.resident_c)).get(url).status_code == 404
+    assert _client(county.admin).get(url).status_code == 403  # residents' page
