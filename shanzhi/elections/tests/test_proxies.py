@@ -206,3 +206,55 @@ def test_five_clerks_at_once_cannot_give_one_proxy_more_than_the_limit(county):
     rows = list(Proxy.objects.filter(proxy=v[3]))
     answers = _race([lambda r=r: px.proxy_approve(actor=s.committee_user, proxy=r) for r in rows])
     assert all(isinstance(a, Proxy) for a in answers), answers
+
+
+# ---- the page ------------------------------------------------------------------------------------------------
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_proxies_page_records_approves_revokes_and_publishes(setup, county):
+    from django.urls import reverse
+
+    s = setup
+    v = s.voters
+    url = reverse("elections:proxies", kwargs={"pk": s.election.pk})
+    public = reverse("elections:proxies_public", kwargs={"pk": s.election.pk})
+    client = _client(s.committee_user)
+    with clock.frozen(NOW):
+        assert client.get(url).status_code == 200
+        resp = client.post(url, {"do": "record", "grantor": v[3].number, "proxy": v[4].number, "reason": "外出务工"})
+        assert resp.status_code == 302
+        resp = client.post(url, {"do": "record", "grantor": v[5].number, "proxy": s.voters2[0].number,
+                                 "reason": "外出"})
+        assert resp.status_code == 400 and "委托只能在本村（社区）选民之间进行" in resp.content.decode()
+        resp = client.post(url, {"do": "record", "grantor": "", "proxy": v[4].number, "reason": ""})
+        page = resp.content.decode()
+        assert resp.status_code == 400 and "请填写委托人选民证号" in page and "请填写委托原因" in page
+        row = Proxy.objects.get()
+        assert v[3].name not in _client(county.resident_user).get(public).content.decode()
+        assert client.post(url, {"do": "approve", "proxy": row.pk}).status_code == 302
+        assert v[3].name in _client(county.resident_user).get(public).content.decode()
+        resp = client.post(url, {"do": "approve", "proxy": 987654})
+        assert resp.status_code == 400 and "未找到本次选举的该委托" in resp.content.decode()
+        assert client.post(url, {"do": "revoke", "proxy": row.pk}).status_code == 302
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+
+
+def test_the_proxies_page_is_not_found_for_outsiders(setup, county):
+    from django.urls import reverse
+
+    s = setup
+    url = reverse("elections:proxies", kwargs={"pk": s.election.pk})
+    for user in (s.committee2_user, county.worker_b, county.worker_c, county.resident_user):
+        assert _client(user).get(url).status_code == 404
+        resp = _client(user).post(url, {"do": "record", "grantor": s.voters[3].number, "proxy": s.voters[4].number,
+                                        "reason": "外出"})
+        assert resp.status_code == 404
+    assert not Proxy.objects.exists()

@@ -214,3 +214,62 @@ def test_who_may_set_up_stations(setup, county):
     with clock.frozen(NOW):
         st.station_create(actor=county.town_staff, election=s.election, kind=StationKind.STATION, name="第二站",
                           units=[county.grid_b.code])
+
+
+# ---- the page ------------------------------------------------------------------------------------------------
+
+def _client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_stations_page_sets_up_stations_boxes_and_staff(setup, county):
+    from django.urls import reverse
+
+    s = setup
+    url = reverse("elections:stations", kwargs={"pk": s.election.pk})
+    client = _client(s.committee_user)
+    with clock.frozen(NOW):
+        page = client.get(url).content.decode()
+        assert "中心会场：监票人0人，至少应有3人" in page
+        resp = client.post(url, {"do": "station", "s-kind": "station", "s-name": "第二投票站",
+                                 "s-units": [county.grid_b.code]})
+        assert resp.status_code == 302
+        resp = client.post(url, {"do": "station", "s-kind": "station", "s-name": "重复",
+                                 "s-units": [county.mg_b1.code]})
+        assert resp.status_code == 400 and "以下网格已属于其他投票站" in resp.content.decode()
+        resp = client.post(url, {"do": "station", "s-kind": "station", "s-name": "", "s-units": ["330421102201001"]})
+        page = resp.content.decode()
+        assert resp.status_code == 400 and "请填写名称" in page and "请选择本村（社区）的网格" in page
+        resp = client.post(url, {"do": "mobile", "m-name": "一号", "m-units": [county.grid_b.code],
+                                 "m-tags": ["elderly_alone"]})
+        assert resp.status_code == 302
+        assert Campaign.objects.get().name == "流动票箱：新联村一号"
+        central = s.extra["central"]
+        resp = client.post(url, {"do": "staff", "p-station": central.pk, "p-role": "scrutineer",
+                                 "p-voter_number": s.voters[5].number})
+        assert resp.status_code == 302
+        resp = client.post(url, {"do": "staff", "p-station": central.pk, "p-role": "scrutineer",
+                                 "p-voter_number": "nobody"})
+        assert resp.status_code == 400 and "不是本村（社区）选民名单上的选民" in resp.content.decode()
+        staff = StationStaff.objects.get()
+        assert client.post(url, {"do": "staff_remove", "staff": staff.pk}).status_code == 302
+        resp = client.post(url, {"do": "staff_remove", "staff": 987654})
+        assert resp.status_code == 400 and "未找到该工作人员" in resp.content.decode()
+        resp = client.post(url, {"do": "station_remove", "station": central.pk})
+        assert resp.status_code == 302
+    assert not s.election.stations.filter(pk=central.pk).exists()
+
+
+def test_the_stations_page_is_not_found_for_outsiders(setup, county):
+    from django.urls import reverse
+
+    s = setup
+    url = reverse("elections:stations", kwargs={"pk": s.election.pk})
+    for user in (s.committee2_user, county.worker_b, county.worker_c, county.resident_user):
+        assert _client(user).get(url).status_code == 404
+        assert _client(user).post(url, {"do": "station_remove", "station": s.extra["central"].pk}).status_code == 404
+    assert s.election.stations.exists()
