@@ -7,7 +7,7 @@ import re
 
 from django import forms
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from shanzhi.elections.candidates import MAX_REASON, MAX_STATEMENT, NominationLine
@@ -132,7 +132,9 @@ class MobileForm(forms.Form):
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["units"].choices = [(u.code, u.name) for u in units]
-        self.fields["tags"].choices = [(t.code, gettext(t.name)) for t in CareTag.objects.order_by("code")]
+        english = (get_language() or "").startswith("en")
+        self.fields["tags"].choices = [(t.code, t.name_en if english and t.name_en else t.name)
+                                       for t in CareTag.objects.order_by("code")]
         self.fields["tags"].initial = ["elderly_alone", "disabled"]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from shanzhi.accounts import scopes
@@ -40,6 +40,12 @@ from shanzhi.lib.views import user_page
 from shanzhi.org.models import Level, OrgUnit
 
 page = user_page  # committee members are residents: the services decide
+# Labels stored as plain Chinese in models, shown with {% trans %}: listed so the catalogue carries them.
+LABELS = (
+    gettext_noop("初步候选人"), gettext_noop("正式候选人"), gettext_noop("未列为正式候选人"), gettext_noop("已退出"),
+    gettext_noop("监票人"), gettext_noop("计票人"), gettext_noop("发票登记员"), gettext_noop("中心会场"),
+    gettext_noop("投票站"), gettext_noop("流动票箱"), gettext_noop("主任"), gettext_noop("副主任"), gettext_noop("委员"),
+)
 
 
 def _election(pk) -> Election:
