@@ -7,7 +7,8 @@ How it works:
 - A station's nomination tally (`Tally` of kind nomination) is entered by the committee: ballots issued,
   returned, valid, invalid and blank, and one `TallyLine` per voter nominated per position with the number
   of nominations (counts only; a nominee is a voter on this election's roll, not removed).
-- `nominations_count` sums the lines of every station into `Candidate` rows (one per voter and position) and
+- `nominations_count` sums the lines of every station into `Candidate` rows (one per voter and position; a
+  voter removed from the roll since the tally was entered counts no more) and
   selects the official candidates: per position, the most nominated, `official_count(position, seats)` of
   them (the seats plus the margin, `MARGIN`). Positions are filled in the order chair, vice-chair, member:
   a voter already an official candidate for a higher position is not selected for a lower one (one person,
@@ -359,7 +360,7 @@ def nominations_count(*, actor, election: Election, now: dt.datetime | None = No
     now = now or clock.now()
     sums = {(r["write_in"], r["position"]): r["n"] for r in
             TallyLine.objects.filter(tally__station__election=election, tally__kind=Tally.Kind.NOMINATION,
-                                     write_in__isnull=False)
+                                     write_in__isnull=False, write_in__removed_at__isnull=True)
             .values("write_in", "position").annotate(n=Sum("votes"))}
     if not Tally.objects.filter(station__election=election, kind=Tally.Kind.NOMINATION).exists():
         raise _bad("tally", "尚未录入任何投票站的提名票统计", code="no_tally")

@@ -127,6 +127,18 @@ def test_a_nominee_must_be_a_voter_on_this_roll(setup, county):
     assert not Tally.objects.exists()
 
 
+def test_a_nominee_removed_from_the_roll_after_the_tally_counts_no_more(setup):
+    s = setup
+    v = s.voters
+    enter(s, full_lines(s))
+    v[0].removed_at, v[0].removed_reason = NOW, "死亡"
+    v[0].save()
+    count(s)
+    st = statuses(s)
+    assert (v[0].name, CHAIR) not in st
+    assert st[(v[3].name, CHAIR)] == st[(v[4].name, CHAIR)] == CandidateStatus.OFFICIAL
+
+
 @pytest.mark.parametrize(("kw", "field"), [
     ({"issued": 10, "returned": 11, "valid": 11, "invalid": 0}, "returned"),
     ({"issued": 10, "returned": 10, "valid": 5, "invalid": 4}, "valid"),
