@@ -15,7 +15,8 @@ How it works:
   one candidacy on the official list).
 - **Ties at the cut line are reported, never broken here**: those tied at the last official place stay
   "初步候选人" and the list cannot be published until the committee records its decision (`tie_break`, e.g.
-  after a further nomination vote among them) with a reason.
+  after a further nomination vote among them) with a reason; the positions below are then selected again,
+  so one chosen for a higher position frees their place on a lower list.
 - **Withdrawal** (`candidate_withdraw`) with a reason. Before publication the next by nominations moves up
   (the selection is recomputed from the stored nominations; a tie the committee broke earlier in that
   position is reported again). After publication the list is final: the withdrawal is recorded and the list
@@ -276,13 +277,18 @@ def report(election: Election) -> list[PositionReport]:
     return out
 
 
-def _refresh_selection(election: Election, *, actor, now: dt.datetime) -> list[PositionReport]:
-    """Recompute the statuses from the stored nominations (withdrawn candidates stay withdrawn)."""
+def _refresh_selection(election: Election, *, actor, now: dt.datetime,
+                       after: str | None = None) -> list[PositionReport]:
+    """Recompute the statuses from the stored nominations (withdrawn candidates stay withdrawn): every
+    position, or only those below `after` (keeping the higher positions' statuses as they stand)."""
     rows = list(election.candidates.select_related("voter").exclude(status=CandidateStatus.WITHDRAWN)
                 .order_by("-nominations", "id"))
-    taken: set[int] = set()  # voters official at a higher position
+    start = POSITIONS.index(after) + 1 if after else 0
+    # voters official at a higher position
+    taken: set[int] = {c.voter_id for c in rows if c.position in POSITIONS[:start]
+                       and c.status == CandidateStatus.OFFICIAL}
     newly_official: list[Candidate] = []
-    for position in POSITIONS:
+    for position in POSITIONS[start:]:
         mine = [c for c in rows if c.position == position]
         eligible = [c for c in mine if c.voter_id not in taken]
         chosen = select([(c, c.nominations) for c in eligible], official_count(position, seats_for(election, position)))
@@ -415,6 +421,7 @@ def tie_break(*, actor, election: Election, position: str, chosen: list[Candidat
         c.save(update_fields=["status"])
         if pk in picked:
             _on_official(election, c, actor=actor, now=now)
+    _refresh_selection(election, actor=actor, now=now, after=position)  # one candidacy each on the list
     audit_record(actor=actor, action="elections.tie_break", obj=election, unit_path=election.unit.path,
                  after={"position": position, "chosen": sorted(tied[pk].name for pk in picked)}, reason=reason)
     return report(election)

@@ -208,6 +208,25 @@ def test_a_voter_is_official_for_one_position_only_the_highest(setup):
     assert Candidate.objects.filter(position=MEMBER, status=CandidateStatus.OFFICIAL).count() == 4
 
 
+def test_a_tie_decided_for_a_higher_position_frees_the_place_below(setup):
+    s = setup
+    v = s.voters
+    lines = [x for x in full_lines(s) if x.position == VICE]
+    lines += [L(v[0], CHAIR, 30), L(v[3], CHAIR, 12), L(v[4], CHAIR, 12)]
+    lines += [L(v[3], MEMBER, 50)] + [L(v[i], MEMBER, 40 - i) for i in range(7, 12)]
+    enter(s, lines)
+    count(s)
+    assert statuses(s)[(v[3].name, MEMBER)] == CandidateStatus.OFFICIAL  # tied for chair, top member
+    with clock.frozen(NOW):
+        cand.tie_break(actor=s.committee_user, election=s.election, position=CHAIR,
+                       chosen=[Candidate.objects.get(voter=v[3], position=CHAIR)], reason="再次投票")
+    st = statuses(s)
+    assert st[(v[3].name, CHAIR)] == CandidateStatus.OFFICIAL
+    assert st[(v[3].name, MEMBER)] == CandidateStatus.NOT_SELECTED
+    assert st[(v[10].name, MEMBER)] == CandidateStatus.OFFICIAL  # the next member moved up
+    assert Candidate.objects.filter(position=MEMBER, status=CandidateStatus.OFFICIAL).count() == 4
+
+
 def test_a_committee_member_who_becomes_a_candidate_leaves_the_committee(setup):
     s = setup
     chair_voter = s.voters[-1]  # 村民09 chairs the committee
