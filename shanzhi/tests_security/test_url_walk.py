@@ -168,6 +168,9 @@ def grid_a(county):
     appraisal_services.settings_update(actor=c.admin, county=c.county, blacklist_enabled=True, show_names=False,
                                        show_text=False, show_decision=False)
     c.extra.update(nomination=nomination, complaint=complaint)
+    from shanzhi.elections.tests import walk_candidates
+
+    c.extra["elections_candidates"] = walk_candidates.make(c)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
@@ -268,6 +271,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         **_elections_setup_ids(x["elections_setup"]),
         **_volunteers_ids(x["volunteers"]),
         **_elections_day_ids(x["elections_day"]),
+        **_elections_candidates_ids(x["elections_candidates"]),
     }
 
 
@@ -287,6 +291,12 @@ def _elections_day_ids(objects: dict) -> dict[str, dict[str, list]]:
     from shanzhi.elections.tests import walk_day
 
     return walk_day.ids(objects)
+
+
+def _elections_candidates_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.elections.tests import walk_candidates
+
+    return walk_candidates.ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
