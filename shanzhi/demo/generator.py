@@ -379,7 +379,8 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     `cases` adds a realistic year of cases (about 300 a day at full scale; see demo.casegen), and the
     mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo), and every
     village's four councils with a year of topics, meetings and decisions (see councils.demo), the
-    moral panels' nominations and honour rolls (appraisal.demo) and the legal advisers' year (legal.demo).
+    moral panels' nominations and honour rolls (appraisal.demo), the legal advisers' year (legal.demo) and
+    one round of village committee elections with villages at every stage (elections.demo).
     """
     started = time.monotonic()
     if parallel is None:
@@ -445,6 +446,15 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
             builder.counts["legal_questions"] = generate_legal(days=365, seed=seed)["questions"]
 
         phases.append(("councils", councils_phase))
+
+        def elections_phase() -> None:
+            from shanzhi.elections.demo import generate_elections
+
+            made = generate_elections(seed=seed, progress=progress)
+            builder.counts["elections"] = made.get("elections", 0)
+            builder.counts["voters"] = made.get("voters", 0)
+
+        phases.append(("elections", elections_phase))
     try:
         for name, run in phases:
             t0 = time.monotonic()
