@@ -159,6 +159,9 @@ def grid_a(county):
     appraisal_services.settings_update(actor=c.admin, county=c.county, blacklist_enabled=True, show_names=False,
                                        show_text=False, show_decision=False)
     c.extra.update(nomination=nomination, complaint=complaint)
+    from shanzhi.elections.tests import overview_data as election_data
+
+    c.extra["elections"] = election_data.make(c)  # 新联村's certified election (grid A's village)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
@@ -256,7 +259,14 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:department-detail": {"pk": []},  # departments are the county's, visible to every staff member
         **_admin_ids(c),
         **_legal_ids(x["legal"]),
+        **_election_ids(x["elections"]),
     }
+
+
+def _election_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.elections.tests import overview_data as election_data
+
+    return election_data.walk_ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
@@ -268,7 +278,7 @@ def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
 # Admin models that are configuration of the whole county (no unit): every admin-site user may read them.
 ADMIN_GLOBAL = {"auth.group", "authtoken.tokenproxy", "org.department", "people.caretag", "mediation.disputetype",
                 "mediation.team", "campaigns.incidenttype",
-                "councils.counciltype", "legal.category"}
+                "councils.counciltype", "legal.category", "elections.rules"}
 # Admin URLs that name no object of a unit.
 NOT_OBJECTS = {"admin:view_on_site", "admin:app_list"}
 
@@ -294,6 +304,8 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
                                  .values_list("pk", flat=True)[:2]),
         "mediation.centre": list(Centre.objects.filter(unit=c.village).values_list("pk", flat=True)),
         "councils.council": [x["council"].pk],
+        "elections.round": [x["elections"]["round"].pk],
+        "elections.election": [x["elections"]["a"].pk],
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}
