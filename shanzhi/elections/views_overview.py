@@ -24,7 +24,9 @@ from shanzhi.lib.views import staff_page
 
 PER_PAGE = 200
 # Labels stored as plain Chinese in the models: listed so the catalogue carries them.
-LABELS = tuple(gettext_noop(label) for _value, label in Stage.choices)
+LABELS = (gettext_noop("筹备"), gettext_noop("选民登记"), gettext_noop("选民名单已公布"), gettext_noop("提名候选人"),
+          gettext_noop("正式候选人已公布"), gettext_noop("投票中"), gettext_noop("计票完成"), gettext_noop("另行选举"),
+          gettext_noop("结果已公告"), gettext_noop("选举无效"))
 
 
 def election_url(pk: int) -> str:
