@@ -40,7 +40,8 @@ def with_counts(rows: QuerySet[Election]) -> QuerySet[Election]:
 def election_list_for(*, user, round_id: int | None = None, town: OrgUnit | None = None,
                       stage: str = "") -> QuerySet[Election]:
     """Elections the user may see (desk visibility), by round, town and stage, in unit order."""
-    rows = Election.objects.filter(visible_elections_q(user)).select_related("unit__parent", "round__rules")
+    rows = (Election.objects.filter(visible_elections_q(user)).select_related("unit__parent", "round__rules")
+            .defer("unit__boundary", "unit__parent__boundary"))  # the shapes are large and not shown
     if round_id:
         rows = rows.filter(round_id=round_id)
     if town is not None:
@@ -61,7 +62,8 @@ def election_get_for(*, user, pk: int) -> Election:
 def round_list_for(*, user) -> QuerySet[Round]:
     """Rounds with at least one election the user may see, newest first."""
     ids = Election.objects.filter(visible_elections_q(user)).values("round_id")
-    return Round.objects.filter(id__in=ids).select_related("unit", "rules").order_by("-election_day", "-id")
+    return (Round.objects.filter(id__in=ids).select_related("unit", "rules").defer("unit__boundary")
+            .order_by("-election_day", "-id"))
 
 
 def round_get_for(*, user, pk: int) -> Round:
@@ -77,7 +79,7 @@ def towns_for(*, user, round_id: int | None = None) -> list[OrgUnit]:
     if round_id:
         rows = rows.filter(round_id=round_id)
     ids = rows.values("unit__parent_id")
-    return list(OrgUnit.objects.filter(id__in=ids, level=Level.TOWN).order_by("path"))
+    return list(OrgUnit.objects.filter(id__in=ids, level=Level.TOWN).defer("boundary").order_by("path"))
 
 
 def turnout(voted: int, roll: int) -> float | None:
