@@ -122,10 +122,11 @@ class Overview:
 
 
 def overview(*, user, today: dt.date, round_id: int | None = None, town: OrgUnit | None = None,
-             stage: str = "", risky_only: bool = False) -> Overview:
-    """The overview of the user's elections in a round (the newest they see by default). The stage counts
-    take the round and town filters, not the stage filter (so they read as the stage filter's choices).
-    Cost: five queries whatever the number of elections."""
+             town_code: str = "", stage: str = "", risky_only: bool = False) -> Overview:
+    """The overview of the user's elections in a round (the newest they see by default), in one town (given,
+    or by its code among the user's towns: `extra["town_unknown"]` when none has it, and no town filter).
+    The stage counts take the round and town filters, not the stage filter (so they read as the stage
+    filter's choices). Cost: a constant number of queries whatever the number of elections."""
     rounds = list(round_list_for(user=user))
     chosen = next((r for r in rounds if r.pk == round_id), None) if round_id else (rounds[0] if rounds else None)
     if round_id and chosen is None:
@@ -133,6 +134,10 @@ def overview(*, user, today: dt.date, round_id: int | None = None, town: OrgUnit
     if chosen is None:
         return Overview(rounds, None, [], _stage_counts({}), [], 0, 0, 0, 0)
     towns = towns_for(user=user, round_id=chosen.pk)
+    extra = {}
+    if town_code and town is None:
+        town = next((t for t in towns if t.code == town_code), None)
+        extra["town_unknown"] = town is None
     base = election_list_for(user=user, round_id=chosen.pk, town=town)
     counts = dict(base.order_by().values_list("stage").annotate(n=Count("id")))
     rows = []
@@ -147,7 +152,7 @@ def overview(*, user, today: dt.date, round_id: int | None = None, town: OrgUnit
         rows = [r for r in rows if r.risks]
     voted_rows = [r for r in rows if r.election.stage in VOTED]
     return Overview(rounds, chosen, towns, _stage_counts(counts), rows, len(rows), risky,
-                    sum(r.roll for r in voted_rows), sum(r.voted for r in voted_rows))
+                    sum(r.roll for r in voted_rows), sum(r.voted for r in voted_rows), {**extra, "town": town})
 
 
 def _stage_counts(counts: dict[str, int]) -> list[tuple[str, str, int]]:

@@ -55,16 +55,12 @@ def home(request: HttpRequest) -> HttpResponse:
         stage = ""
     risky_only = q.get("risk") == "1"
     today = clock.today()
-    ov = sel.overview(user=user, today=today, round_id=round_id if "round" not in errors else None)
-    town = None
     town_code = (q.get("town") or "").strip()[:30]
-    if town_code:
-        town = next((t for t in ov.towns if t.code == town_code), None)
-        if town is None:
-            errors["town"] = _("未找到该镇（街道）")
-    if ov.round is not None and (town is not None or stage or risky_only):
-        ov = sel.overview(user=user, today=today, round_id=ov.round.pk, town=town, stage=stage,
-                          risky_only=risky_only)
+    ov = sel.overview(user=user, today=today, round_id=round_id if "round" not in errors else None,
+                      town_code=town_code, stage=stage, risky_only=risky_only)
+    town = ov.extra.get("town")
+    if ov.extra.get("town_unknown"):
+        errors["town"] = _("未找到该镇（街道）")
     page = Paginator(ov.rows, PER_PAGE).get_page(q.get("page"))
     rows = [(r, election_url(r.election.pk)) for r in page.object_list]
     query = urlencode({k: v for k, v in (("round", ov.round.pk if ov.round else ""), ("town", town.code if town else ""),
