@@ -9,6 +9,12 @@ from shanzhi.appraisal.api import HonourViewSet
 from shanzhi.cases.api import CaseViewSet
 from shanzhi.councils.api import CouncilTopicViewSet, CouncilViewSet
 from shanzhi.councils.api_meetings import CouncilDecisionViewSet, CouncilMeetingViewSet
+from shanzhi.elections.api import (
+    ElectionCandidateViewSet,
+    ElectionResultViewSet,
+    ElectionRoundViewSet,
+    ElectionViewSet,
+)
 from shanzhi.legal.api import LegalAdviserViewSet, LegalQuestionViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
@@ -33,6 +39,10 @@ router.register("honour-roll", HonourViewSet, basename="honour")
 router.register("appraisal-complaints", AppraisalComplaintViewSet, basename="appraisal-complaint")
 router.register("volunteers", VolunteerViewSet, basename="volunteer")
 router.register("service-requests", ServiceRequestViewSet, basename="service-request")
+router.register("election-rounds", ElectionRoundViewSet, basename="election-round")
+router.register("elections", ElectionViewSet, basename="election")
+router.register("election-candidates", ElectionCandidateViewSet, basename="election-candidate")
+router.register("election-results", ElectionResultViewSet, basename="election-result")
 
 app_name = "api"
 urlpatterns: list = [

@@ -380,8 +380,9 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
     mediation centres with a year of disputes (about 60 a day at full scale; see mediation.demo), and every
     village's four councils with a year of topics, meetings and decisions (see councils.demo), the
     moral panels' nominations and honour rolls (appraisal.demo) and the legal advisers' year (legal.demo),
-    and 百事服务团: about 2% of adults as volunteers, village and town service teams, a year of service
-    requests, activities, time-bank credits and store redemptions (volunteers.demo).
+    百事服务团: about 2% of adults as volunteers, village and town service teams, a year of service
+    requests, activities, time-bank credits and store redemptions (volunteers.demo), and one round of
+    village committee elections with villages at every stage (elections.demo).
     """
     started = time.monotonic()
     if parallel is None:
@@ -458,6 +459,14 @@ def build_demo(scale: str = "small", seed: int = 1, progress: bool = True, reset
             builder.counts["ledger_entries"] = made.get("credits", 0) + made.get("redemptions", 0)
 
         phases.append(("volunteers", volunteers_phase))
+        def elections_phase() -> None:
+            from shanzhi.elections.demo import generate_elections
+
+            made = generate_elections(seed=seed, progress=progress)
+            builder.counts["elections"] = made.get("elections", 0)
+            builder.counts["voters"] = made.get("voters", 0)
+
+        phases.append(("elections", elections_phase))
     try:
         for name, run in phases:
             t0 = time.monotonic()

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+"""The county's and towns' overview of all elections (换届选举总览)."""
+from django.urls import path
 
-urlpatterns: list = []
+from shanzhi.elections import views_overview
+
+urlpatterns: list = [
+    path("", views_overview.home, name="home"),
+]

@@ -171,6 +171,9 @@ def grid_a(county):
     from shanzhi.elections.tests import walk_candidates
 
     c.extra["elections_candidates"] = walk_candidates.make(c)
+    from shanzhi.elections.tests import overview_data as election_data
+
+    c.extra["elections"] = election_data.make(c)  # 新联村's certified election (grid A's village)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
@@ -272,6 +275,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         **_volunteers_ids(x["volunteers"]),
         **_elections_day_ids(x["elections_day"]),
         **_elections_candidates_ids(x["elections_candidates"]),
+        **_election_ids(x["elections"]),
     }
 
 
@@ -299,6 +303,12 @@ def _elections_candidates_ids(objects: dict) -> dict[str, dict[str, list]]:
     return walk_candidates.ids(objects)
 
 
+def _election_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.elections.tests import overview_data as election_data
+
+    return election_data.walk_ids(objects)
+
+
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
     from shanzhi.legal.tests import walk as legal_walk
 
@@ -309,7 +319,7 @@ def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
 ADMIN_GLOBAL = {"auth.group", "authtoken.tokenproxy", "org.department", "people.caretag", "mediation.disputetype",
                 "mediation.team", "campaigns.incidenttype",
                 "councils.counciltype", "legal.category", "volunteers.skill", "volunteers.civicact",
-                "volunteers.pointsrule"}
+                "volunteers.pointsrule", "elections.rules"}
 # Admin URLs that name no object of a unit.
 NOT_OBJECTS = {"admin:view_on_site", "admin:app_list"}
 
@@ -339,6 +349,8 @@ def _admin_ids(c) -> dict[str, dict[str, list]]:
         "volunteers.volunteer": [x["volunteers"]["volunteer"].pk],
         "volunteers.storeitem": list(StoreItem.objects.filter(village=c.village).values_list("pk", flat=True)),
         "volunteers.entry": list(Entry.objects.filter(village=c.village).values_list("pk", flat=True)[:2]),
+        "elections.round": [x["elections"]["round"].pk],
+        "elections.election": [x["elections"]["a"].pk],
     }
     assert x["dispute"]
     out: dict[str, dict[str, list]] = {}
