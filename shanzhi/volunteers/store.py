@@ -116,7 +116,7 @@ def item_create(*, actor, village: OrgUnit, name: str, price: int, stock: int, i
     """Put an item in the village's store (the village's cadres, the town and the county)."""
     if village.level != Level.VILLAGE:
         raise _bad("village", "积分超市只设在村社")
-    scopes.require(actor, "volunteers.run", village, what="该积分超市")
+    scopes.require(actor, "volunteers.run", village, what="该积分超市", visible=may_see_store(actor, village))
     name, price, stock = _item_fields(name, price, stock)
     item = StoreItem.objects.create(village=village, name=name, price=price, stock=stock, is_active=bool(is_active),
                                     created_at=now or clock.now())
@@ -128,7 +128,7 @@ def item_create(*, actor, village: OrgUnit, name: str, price: int, stock: int, i
 @transaction.atomic
 def item_update(*, actor, item: StoreItem, name: str, price: int, stock: int, is_active: bool) -> StoreItem:
     """Change an item's name, price, stock or whether it is on sale (the row is locked, as at the counter)."""
-    scopes.require(actor, "volunteers.run", item.village, what="该商品")
+    scopes.require(actor, "volunteers.run", item.village, what="该商品", visible=may_see_store(actor, item.village))
     name, price, stock = _item_fields(name, price, stock)
     locked = StoreItem.objects.select_for_update().get(pk=item.pk)
     before = {"name": locked.name, "price": locked.price, "stock": locked.stock, "is_active": locked.is_active}

@@ -159,7 +159,7 @@ def store_home(request: HttpRequest) -> HttpResponse:
     form = f.ItemForm(request.POST or None) if may_run else None
     if request.method == "POST":
         if form is None:
-            scopes.require(user, "volunteers.run", village, what=_("该积分超市"))
+            raise PermissionDenied(_("您的岗位无权进行此操作"))
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -182,7 +182,8 @@ def store_home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def store_item(request: HttpRequest, pk: int) -> HttpResponse:
     item = store.item_get(actor=request.user, pk=_pk(pk))
-    scopes.require(request.user, "volunteers.run", item.village, what=_("该商品"))
+    if not scopes.may(request.user, "volunteers.run", item.village):  # seen (item_get) but not run: 403
+        raise PermissionDenied(_("您的岗位无权进行此操作"))
     form = f.ItemForm(request.POST or None, initial={"name": item.name, "price": item.price, "stock": item.stock,
                                                        "is_active": item.is_active})
     if request.method == "POST" and form.is_valid():
