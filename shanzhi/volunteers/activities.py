@@ -102,8 +102,14 @@ def teams_to_run(user) -> QuerySet[Council]:
     return Council.objects.filter(access.teams_q(), q, is_active=True).select_related("unit").order_by("unit__path")
 
 
-def _require_run(actor, activity: Activity, state=None) -> None:
-    access.require_run(actor, activity.unit, what="该活动", state=state)
+def require_run(actor, activity: Activity, state=None) -> None:
+    """The gate for running an activity: the cadres in scope or the team's leader (or above); those who see it
+    (its volunteers and residents) and may not run it get 403, others 404."""
+    if actor is None:
+        scopes.require(None, "volunteers.run", activity.unit, state=state)
+        return
+    scopes.require(actor, "volunteers.run", activity.unit, what="该活动", granted=access.leads_at(actor, activity.unit),
+                   visible=may_see(actor, activity), state=state)
 
 
 # ---- create --------------------------------------------------------------------------------------------
@@ -294,7 +300,7 @@ def scan(*, actor, activity: Activity, secret: str = "", code: str = "", now: dt
 @transaction.atomic
 def mark(*, actor, activity: Activity, signup_id, now: dt.datetime | None = None) -> str:
     """The leader marks a signed-up volunteer in (or out, the second time) for one whose phone cannot."""
-    _require_run(actor, activity)
+    require_run(actor, activity)
     row = ActivitySignup.objects.select_for_update().filter(activity=activity, pk=signup_id or 0,
                                                             cancelled_at__isnull=True).first()
     if row is None:
@@ -320,7 +326,7 @@ def close(*, actor, activity: Activity, now: dt.datetime | None = None) -> list:
         if now < locked.starts_at:
             raise _bad("activity", "活动尚未开始，不能结束", "not_started")
 
-    _require_run(actor, locked, state=state)
+    require_run(actor, locked, state=state)
     rule = ledger.points_rule()
     cap = duration_hours(locked)
     entries = []

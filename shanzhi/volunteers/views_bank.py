@@ -293,7 +293,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def activity_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """The leader's screen at the venue: the QR code of the check-in link, and the code to type."""
     found = activities.activity_get(actor=request.user, pk=_pk(pk))
-    access.require_run(request.user, found.unit, what=_("该活动"))
+    activities.require_run(request.user, found)
     link = request.build_absolute_uri(reverse("volunteers:activity_checkin")) + "?" + urlencode(
         {"t": found.checkin_secret})
     return render(request, "volunteers/activity_screen.html", {"activity": found, "qr": checkin_qr(link)})
