@@ -86,7 +86,7 @@ def certificate_for(*, actor, volunteer: Volunteer, first: dt.date, last: dt.dat
         else:
             what = f"{e.get_kind_display()}：{e.note}" if e.note else e.get_kind_display()
         lines.append(Line(timezone.localdate(e.at), e.kind, what, e.hours))
-    total = entries.aggregate(h=Sum("hours"))["h"] or Decimal(0)
+    total = Decimal(entries.aggregate(h=Sum("hours"))["h"] or 0).quantize(Decimal("0.01"))
     return Certificate(volunteer, first, last, total, lines, clock.today())
 
 
