@@ -13,6 +13,7 @@ from shanzhi.legal.api import LegalAdviserViewSet, LegalQuestionViewSet
 from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
+from shanzhi.volunteers.api_bank import StoreItemViewSet, VolunteerActivityViewSet
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
@@ -30,6 +31,8 @@ router.register("council-meetings", CouncilMeetingViewSet, basename="council-mee
 router.register("council-decisions", CouncilDecisionViewSet, basename="council-decision")
 router.register("honour-roll", HonourViewSet, basename="honour")
 router.register("appraisal-complaints", AppraisalComplaintViewSet, basename="appraisal-complaint")
+router.register("store-items", StoreItemViewSet, basename="store-item")
+router.register("volunteer-activities", VolunteerActivityViewSet, basename="volunteer-activity")
 
 app_name = "api"
 urlpatterns: list = [

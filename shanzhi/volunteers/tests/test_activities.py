@@ -16,8 +16,16 @@ from shanzhi.audit.models import AuditEntry
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.volunteers import activities, ledger
-from shanzhi.volunteers.models import ActivitySignup, ActivityStatus, Entry, EntryKind, Volunteer, VolunteerStatus
-from shanzhi.volunteers.tests.test_ledger import MONDAY, bank, build_bank, client_for, make_volunteer  # noqa: F401
+from shanzhi.volunteers.models import (
+    ActivitySignup,
+    ActivityStatus,
+    Entry,
+    EntryKind,
+    Volunteer,
+    VolunteerStatus,
+)
+from shanzhi.volunteers.tests.bank_setting import *  # noqa: F403 - the setting
+from shanzhi.volunteers.tests.bank_setting import MONDAY, build_bank, client_for
 
 START = MONDAY + dt.timedelta(days=2)  # Wednesday 09:30
 END = START + dt.timedelta(hours=3)

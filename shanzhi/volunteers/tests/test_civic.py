@@ -19,7 +19,8 @@ from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.volunteers import civic, ledger
 from shanzhi.volunteers.models import CivicAct, Entry, EntryKind
-from shanzhi.volunteers.tests.test_ledger import bank, client_for  # noqa: F401
+from shanzhi.volunteers.tests.bank_setting import *  # noqa: F403 - the setting
+from shanzhi.volunteers.tests.bank_setting import client_for
 
 
 def test_staff_award_civic_points_in_their_scope(bank):

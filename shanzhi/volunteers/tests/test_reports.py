@@ -14,7 +14,8 @@ from docx import Document
 from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.volunteers import ledger, ranking, reports
 from shanzhi.volunteers.models import Entry, EntryKind
-from shanzhi.volunteers.tests.test_ledger import MONDAY, bank, client_for  # noqa: F401
+from shanzhi.volunteers.tests.bank_setting import *  # noqa: F403 - the setting
+from shanzhi.volunteers.tests.bank_setting import MONDAY, client_for
 
 
 def _credit(s, volunteer, hours: str, source: str, at: dt.datetime, kind=EntryKind.ACTIVITY, note="河道清洁日"):

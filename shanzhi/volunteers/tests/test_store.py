@@ -14,7 +14,8 @@ from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.volunteers import ledger, store
 from shanzhi.volunteers.models import Entry, EntryKind, StoreItem
-from shanzhi.volunteers.tests.test_ledger import MONDAY, bank, build_bank, client_for, give  # noqa: F401
+from shanzhi.volunteers.tests.bank_setting import *  # noqa: F403 - the setting
+from shanzhi.volunteers.tests.bank_setting import MONDAY, build_bank, client_for, give
 
 
 def _item(s, price=50, stock=3, **kw) -> StoreItem:
