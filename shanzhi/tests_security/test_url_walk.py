@@ -159,6 +159,9 @@ def grid_a(county):
     appraisal_services.settings_update(actor=c.admin, county=c.county, blacklist_enabled=True, show_names=False,
                                        show_text=False, show_decision=False)
     c.extra.update(nomination=nomination, complaint=complaint)
+    from shanzhi.volunteers.tests import walk_bank  # the time bank: 新联村's store, an activity, 张三's account
+
+    c.extra["bank"] = walk_bank.make(c, NINE)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
@@ -256,7 +259,14 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         "api:department-detail": {"pk": []},  # departments are the county's, visible to every staff member
         **_admin_ids(c),
         **_legal_ids(x["legal"]),
+        **_bank_ids(x["bank"]),
     }
+
+
+def _bank_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.volunteers.tests import walk_bank
+
+    return walk_bank.ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:
