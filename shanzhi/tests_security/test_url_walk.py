@@ -159,7 +159,8 @@ def grid_a(county):
     appraisal_services.settings_update(actor=c.admin, county=c.county, blacklist_enabled=True, show_names=False,
                                        show_text=False, show_decision=False)
     c.extra.update(nomination=nomination, complaint=complaint)
-    from shanzhi.volunteers.tests import walk_bank  # the time bank: 新联村's store, an activity, 张三's account
+    # the time bank: 新联村's store, an activity, 张三's account
+    from shanzhi.volunteers.tests import walk_bank
 
     c.extra["bank"] = walk_bank.make(c, NINE)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
