@@ -20,6 +20,7 @@ from shanzhi.mediation.api import DisputeViewSet
 from shanzhi.org.api import DepartmentViewSet, LocateView, PostViewSet, UnitViewSet
 from shanzhi.people.api import HouseholdViewSet, ResidentViewSet
 from shanzhi.volunteers.api import ServiceRequestViewSet, VolunteerViewSet
+from shanzhi.volunteers.api_bank import StoreItemViewSet, VolunteerActivityViewSet
 
 router = DefaultRouter()
 router.register("units", UnitViewSet, basename="unit")
@@ -43,6 +44,8 @@ router.register("election-rounds", ElectionRoundViewSet, basename="election-roun
 router.register("elections", ElectionViewSet, basename="election")
 router.register("election-candidates", ElectionCandidateViewSet, basename="election-candidate")
 router.register("election-results", ElectionResultViewSet, basename="election-result")
+router.register("store-items", StoreItemViewSet, basename="store-item")
+router.register("volunteer-activities", VolunteerActivityViewSet, basename="volunteer-activity")
 
 app_name = "api"
 urlpatterns: list = [

@@ -174,6 +174,10 @@ def grid_a(county):
     from shanzhi.elections.tests import overview_data as election_data
 
     c.extra["elections"] = election_data.make(c)  # 新联村's certified election (grid A's village)
+    # the time bank: 新联村's store, an activity, 张三's account
+    from shanzhi.volunteers.tests import walk_bank
+
+    c.extra["bank"] = walk_bank.make(c, NINE)
     c.extra.update(upload=upload, case=case, dispute=dispute, campaign=night, incident=incident, target=target, stay=stay,
                    session=session, agreement=agreement, key=key, mediator=mediator, grid_room=grid_room,
                    attachment=Attachment.objects.filter(case=case).first(),
@@ -276,6 +280,7 @@ def _object_ids(c) -> dict[str, dict[str, list]]:
         **_elections_day_ids(x["elections_day"]),
         **_elections_candidates_ids(x["elections_candidates"]),
         **_election_ids(x["elections"]),
+        **_bank_ids(x["bank"]),
     }
 
 
@@ -307,6 +312,12 @@ def _election_ids(objects: dict) -> dict[str, dict[str, list]]:
     from shanzhi.elections.tests import overview_data as election_data
 
     return election_data.walk_ids(objects)
+
+
+def _bank_ids(objects: dict) -> dict[str, dict[str, list]]:
+    from shanzhi.volunteers.tests import walk_bank
+
+    return walk_bank.ids(objects)
 
 
 def _legal_ids(objects: dict) -> dict[str, dict[str, list]]:

@@ -15,7 +15,7 @@ from django.db.models import Sum
 from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
 from shanzhi.lib import clock
-from shanzhi.lib.errors import DomainError
+from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.org.models import OrgUnit
 from shanzhi.volunteers.models import Account, Entry, EntryKind, PointsRule
 
@@ -146,3 +146,71 @@ def correct(*, actor, entry: Entry, points: int, hours: Decimal = Decimal(0), re
     audit_record(actor=actor, action="volunteers.ledger_correct", obj=fix, unit_path=entry.village.path,
                  after={"corrects": entry.pk, "points": points, "hours": str(hours)}, reason=reason)
     return fix
+
+
+# ---- who the accounts belong to, and what staff see ---------------------------------------------------
+
+def account_of_person(user) -> Account | None:
+    """The user's account, made on first use: through their resident record (their household's village) or as
+    a volunteer (their approving village). None for someone with neither (a staff user who never served)."""
+    from shanzhi.volunteers import access
+
+    found = account_of_user(user)
+    if found is not None:
+        return found
+    resident = getattr(user, "resident", None) if getattr(user, "resident_id", None) else None
+    if resident is not None:
+        village = access.home_village(user)
+        if village is not None:
+            return account_for(village=village, name=resident.name, resident=resident)
+    volunteer = access.volunteer_for(user)
+    if volunteer is not None:
+        if volunteer.resident_id:
+            return account_for(village=volunteer.village, name=volunteer.name, resident=volunteer.resident)
+        return account_for(village=volunteer.village, name=volunteer.name, user=volunteer.user)
+    return None
+
+
+def account_of_volunteer(volunteer) -> Account:
+    """A volunteer's account (through their resident record when they have one, else their user)."""
+    if volunteer.resident_id:
+        return account_for(village=volunteer.village, name=volunteer.name, resident=volunteer.resident)
+    return account_for(village=volunteer.village, name=volunteer.name, user=volunteer.user)
+
+
+def account_get(*, actor, pk: int, action: str = "volunteers.view") -> Account:
+    """An account staff may see (its village in scope), else NotFound like a missing one."""
+    found = Account.objects.select_related("village").filter(pk=pk).first()
+    if found is None or actor is not None and not scopes.may(actor, action, found.village):
+        raise NotFound("未找到该积分账户")
+    return found
+
+
+def entry_get(*, actor, pk: int) -> Entry:
+    """An entry staff may see (where it was earned or spent in scope), else NotFound."""
+    found = Entry.objects.select_related("account", "village").filter(pk=pk).first()
+    if found is None or actor is not None and not scopes.may(actor, "volunteers.view", found.village):
+        raise NotFound("未找到该积分记录")
+    return found
+
+
+def entries_in_scope(actor, *, village: OrgUnit | None = None, kind: str = "", start: dt.datetime | None = None,
+                     end: dt.datetime | None = None, name: str = ""):
+    """Entries written in the actor's scope (where earned or spent), newest first, with the filters."""
+    qs = Entry.objects.filter(scopes.unit_ids_q(actor, "volunteers.view", "village"))
+    if village is not None:
+        qs = qs.filter(village=village)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if start is not None:
+        qs = qs.filter(at__gte=start)
+    if end is not None:
+        qs = qs.filter(at__lt=end)
+    if name:
+        qs = qs.filter(account__name__contains=name)
+    return qs.select_related("account", "village").order_by("-at", "-id")
+
+
+def entries_of(account: Account):
+    """Every entry of an account, newest first (their sum is the balance)."""
+    return Entry.objects.filter(account=account).select_related("village", "item").order_by("-at", "-id")
