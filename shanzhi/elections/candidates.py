@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.utils import timezone
 
 from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
@@ -315,19 +314,10 @@ def _on_official(election: Election, candidate: Candidate, *, actor, now: dt.dat
 
 
 def _committee_leave(election: Election, resident_id: int, *, now: dt.datetime, actor) -> CommitteeMember | None:
-    """End the resident's seat on the election committee ("被提名为候选人"). The set-up work has its own
-    `services_setup.committee_leave_for_candidate`; this small private copy keeps candidates independent
-    of it (the integrator merges them)."""
-    seat = (CommitteeMember.objects.select_for_update()
-            .filter(election=election, resident_id=resident_id, left_on__isnull=True).first())
-    if seat is None:
-        return None
-    seat.left_on = timezone.localdate(now)
-    seat.left_reason = LEAVE_REASON
-    seat.save(update_fields=["left_on", "left_reason"])
-    audit_record(actor=actor, action="elections.committee_leave", obj=seat, unit_path=election.unit.path,
-                 after={"left_on": seat.left_on.isoformat(), "role": seat.role}, reason=LEAVE_REASON)
-    return seat
+    """End the resident's seat on the election committee ("被提名为候选人"), through the set-up service."""
+    from shanzhi.elections.services_setup import committee_leave_for_candidate
+
+    return committee_leave_for_candidate(election, Resident.objects.get(pk=resident_id), now, actor=actor)
 
 
 def _staff_conflicts_remove(election: Election, candidate: Candidate, *, actor) -> int:

@@ -183,7 +183,9 @@ class Voter(models.Model):
                                     name="one_roll_per_round"),
             models.UniqueConstraint(fields=["election", "number"], name="voter_number_unique"),
         ]
-        indexes = [models.Index(fields=["election", "micro_grid"])]
+        indexes = [models.Index(fields=["election", "micro_grid"]),
+                   # counting a roll (the overview, turnout) reads the entries not removed only
+                   models.Index(fields=["election"], condition=Q(removed_at__isnull=True), name="voter_on_roll")]
         verbose_name = "选民"
         verbose_name_plural = "选民"
 

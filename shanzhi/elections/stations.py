@@ -272,3 +272,18 @@ def station_of(election: Election, station_id: int | None) -> Station:
     if station is None:
         raise _bad("station", "请选择本次选举的投票站")
     return station
+
+
+def voting_places(voter: Voter) -> list[Station]:
+    """Where a voter may vote: the mobile box whose route visits their household (for the elderly and
+    disabled), the polling station covering their micro-grid or its grid, and the central venue."""
+    election = voter.election
+    stations = list(election.stations.prefetch_related("units").select_related("campaign"))
+    household_id = voter.resident.household_id
+    path = voter.micro_grid.path if voter.micro_grid_id else ""
+    boxes = [s for s in stations if s.kind == StationKind.MOBILE and s.campaign_id and household_id
+             and s.campaign.targets.filter(household_id=household_id).exists()]
+    local = [s for s in stations if s.kind == StationKind.STATION and path
+             and any(path.startswith(u.path) for u in s.units.all())]
+    central = [s for s in stations if s.kind == StationKind.CENTRAL]
+    return boxes + local + central

@@ -597,6 +597,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     entry = (Voter.objects.select_related("election__unit", "micro_grid")
              .filter(resident=resident, round=election.round, removed_at__isnull=True).first()) if published else None
     dates = rules.schedule(election)
+    from shanzhi.elections.stations import voting_places
+
+    places = voting_places(entry) if entry is not None else []
     today = clock.today()
     window_open = bool(published and dates.objections_until and today <= dates.objections_until
                        and election.stage in roll.ROLL_STAGES)
@@ -629,5 +632,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "elections/resident_mine.html", {
         "resident": resident, "election": election, "entry": entry, "published": published, "dates": dates,
         "window_open": window_open, "form": form, "vote_at": where, "stage_voting": election.stage == Stage.VOTING,
+        "places": places, "is_candidate": entry is not None and entry.candidacies.exists(),
+        "counted": election.stage in (Stage.COUNTED, Stage.FURTHER, Stage.CERTIFIED, Stage.VOID),
         "my_objections": election.objections.filter(raised_by=resident).order_by("-raised_at")[:10],
     }, status=status)

@@ -80,12 +80,9 @@ def voting_open(*, actor, election: Election, now: dt.datetime | None = None) ->
             raise _refuse("stage", f"选举处于“{Stage(election.stage).label}”阶段，不能开始投票", "state")
         if not election.stations.exists():
             raise _refuse("stations", "尚未设立投票站，不能开始投票", "state")
-        try:  # stations without their scrutineers (E2's check; skipped until it is wired in)
-            from shanzhi.elections.stations import require_ready
-        except ImportError:
-            require_ready = None
-        if require_ready is not None:
-            require_ready(election)
+        from shanzhi.elections.stations import require_ready
+
+        require_ready(election)  # every station and box with its scrutineers
 
     access.require_run(actor, election, state=state)
     first = election.stage == Stage.CANDIDATES_PUBLISHED

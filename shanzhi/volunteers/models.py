@@ -294,7 +294,8 @@ class Entry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["account", "at"]),
+        # (account, at, points, hours) covers a balance, an account's hours and its list (no table reads)
+        indexes = [models.Index(fields=["account", "at", "points", "hours"], name="entry_account_covering"),
                    models.Index(fields=["village", "at"]),
                    models.Index(fields=["kind", "at"])]
         verbose_name = "积分流水"
