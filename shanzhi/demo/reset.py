@@ -41,12 +41,14 @@ def _seed_models() -> set[type[models.Model]]:
     from shanzhi.accounts.models import OneTimeCode, User
     from shanzhi.audit.models import AuditEntry
     from shanzhi.cases.models import CaseNumber
+    from shanzhi.elections.models import Rules
     from shanzhi.org.models import Department, OrgUnit, Post
     from shanzhi.people.models import CadreRegistration, CentralHousehold, Household, Residency, Resident
 
-    # CaseNumber holds no link, but its counters belong to the cases that go: numbering starts afresh.
+    # CaseNumber holds no link, but its counters belong to the cases that go: numbering starts afresh. An
+    # election round's Rules row links to nothing, but belongs to its round (which goes with the county).
     return {OrgUnit, Department, Post, Household, Resident, Residency, CentralHousehold, CadreRegistration,
-            User, OneTimeCode, AuditEntry, CaseNumber}
+            User, OneTimeCode, AuditEntry, CaseNumber, Rules}
 
 
 def _plan_reset() -> tuple[set[type[models.Model]], list[tuple[type[models.Model], models.Field]]]:
