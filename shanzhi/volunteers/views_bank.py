@@ -313,7 +313,7 @@ def activity_checkin(request: HttpRequest) -> HttpResponse:
                                                                 "mine": activities.signup_of(request.user, found)})
 
 
-ACTIONS = {"signup", "cancel", "code", "mark", "close"}
+ACTIONS = {"signup", "cancel", "code", "mark", "close", "call_off"}
 
 
 @bank_page
@@ -347,6 +347,9 @@ def activity_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "close":
         entries = activities.close(actor=user, activity=found)
         messages.success(request, _("活动已结束，%(n)s位志愿者记入时长") % {"n": len(entries)})
+    elif action == "call_off":
+        activities.cancel(actor=user, activity=found, reason=request.POST.get("reason", ""))
+        messages.success(request, _("活动已取消，已通知报名的志愿者"))
     return redirect("volunteers:activity", found.pk)
 
 
