@@ -422,14 +422,22 @@ def civic_award(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         resident = civic.resident_get(actor=user, pk=_pk(d["resident"]))
         try:
-            entry = civic.award(actor=user, resident=resident, act_code=d["act_code"], note=d["note"])
+            entry, created = civic.desk_award(actor=user, resident=resident, act_code=d["act_code"], note=d["note"],
+                                              token=d["token"])
         except DomainError as exc:
             _refused(form, exc)
         else:
-            messages.success(request, _("已为%(name)s记入%(points)s积分") % {
-                "name": resident.name, "points": entry.points})
+            if created:
+                messages.success(request, _("已为%(name)s记入%(points)s积分") % {
+                    "name": resident.name, "points": entry.points})
+            else:
+                messages.info(request, _("该次记分已记录过（%(name)s %(points)s积分），未重复记入") % {
+                    "name": resident.name, "points": entry.points})
             return redirect("volunteers:civic")
+    token = form.data.get("token", "") if form.is_bound else ""
+    if not (len(token) == 32 and token.isascii() and token.isalnum()):
+        token = civic.new_token()
     return render(request, "volunteers/civic_award.html", {
-        "form": form, "name": name, "found": found, "acts": CivicAct.objects.filter(is_active=True)},
+        "form": form, "name": name, "found": found, "acts": CivicAct.objects.filter(is_active=True), "token": token},
         status=400 if request.method == "POST" else 200)
 
