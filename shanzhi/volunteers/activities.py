@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 
 from shanzhi.accounts import scopes
 from shanzhi.audit.services import audit_record
+from shanzhi.cases.notify import inbox_notify
 from shanzhi.councils.models import Council
 from shanzhi.lib import clock
 from shanzhi.lib.errors import DomainError, NotFound
@@ -191,6 +192,8 @@ def signup(*, actor, activity: Activity, now: dt.datetime | None = None) -> Acti
     volunteer = _own_volunteer(actor, activity)
     now = now or clock.now()
     locked = Activity.objects.select_for_update().get(pk=activity.pk)
+    if locked.status == ActivityStatus.CANCELLED:
+        raise _bad("activity", "该活动已取消，不能报名", "cancelled")
     if locked.status != ActivityStatus.OPEN:
         raise _bad("activity", "该活动已停止报名", "closed")
     if now >= locked.starts_at:
@@ -252,6 +255,8 @@ def by_secret(*, actor, secret: str) -> Activity:
 def _stamp(row: ActivitySignup, activity: Activity, now: dt.datetime) -> str:
     """Check the signed-up volunteer in, or out when already in; the window is an hour before the start to
     three hours after the end."""
+    if activity.status == ActivityStatus.CANCELLED:
+        raise _bad("activity", "该活动已取消，不能签到", "cancelled")
     if activity.status in FINISHED:
         raise _bad("activity", "活动已结束", "finished")
     if now < activity.starts_at - EARLY:
@@ -349,6 +354,42 @@ def close(*, actor, activity: Activity, now: dt.datetime | None = None) -> list:
     audit_record(actor=actor, action="volunteers.activity_close", obj=locked, unit_path=locked.unit.path,
                  after={"credited": len(entries), "points": sum(e.points for e in entries)})
     return entries
+
+
+@transaction.atomic
+def cancel(*, actor, activity: Activity, reason: str, now: dt.datetime | None = None) -> Activity:
+    """Call the activity off before it ends (its leader or the cadres who run the service there), with a
+    reason: the signed-up volunteers get an inbox notice; nobody is credited for a cancelled activity."""
+    now = now or clock.now()
+    locked = Activity.objects.select_for_update().select_related("unit").get(pk=activity.pk)
+
+    def state():
+        if locked.status == ActivityStatus.CANCELLED:
+            raise _bad("activity", "该活动已取消", "cancelled")
+        if locked.status in FINISHED:
+            raise _bad("activity", "活动已结束，不能取消", "finished")
+        if now >= locked.ends_at:
+            raise _bad("activity", "活动已结束，不能取消", "ended")
+
+    require_run(actor, locked, state=state)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _bad("reason", "请填写取消原因")
+    if len(reason) > 200:
+        raise _bad("reason", "取消原因不能超过200字")
+    locked.status = ActivityStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    from shanzhi.volunteers.services import _link, volunteer_user_ids
+
+    ids: set[int] = set()
+    for row in ActivitySignup.objects.select_related("volunteer").filter(activity=locked, cancelled_at__isnull=True):
+        ids.update(volunteer_user_ids(row.volunteer))
+    ids.discard(getattr(actor, "pk", None))
+    inbox_notify(sorted(ids), kind="volunteer", text=f"活动“{locked.title}”已取消：{reason}"[:300],
+                 key=f"activity-cancel:{locked.pk}", now=now, link=_link("volunteers:activity", locked.pk))
+    audit_record(actor=actor, action="volunteers.activity_cancel", obj=locked, unit_path=locked.unit.path,
+                 after={"status": ActivityStatus.CANCELLED, "reason": reason, "notified": len(ids)})
+    return locked
 
 
 def signups(activity: Activity) -> QuerySet[ActivitySignup]:

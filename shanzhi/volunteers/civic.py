@@ -19,7 +19,7 @@ from shanzhi.lib.errors import DomainError, NotFound
 from shanzhi.org.models import Level, OrgUnit
 from shanzhi.people.models import Resident, ResidentStatus
 from shanzhi.volunteers import ledger
-from shanzhi.volunteers.models import CivicAct, Entry, EntryKind
+from shanzhi.volunteers.models import Account, CivicAct, Entry, EntryKind
 
 
 def _bad(field: str, message: str, code: str | None = None) -> DomainError:
@@ -58,6 +58,36 @@ def active_acts() -> QuerySet[CivicAct]:
     return CivicAct.objects.filter(is_active=True)
 
 
+def _token(token) -> str:
+    token = str(token or "").strip().lower()
+    if len(token) != 32 or not token.isascii() or not all(ch in "0123456789abcdef" for ch in token):
+        raise _bad("token", "表单已失效，请刷新页面后重新提交")
+    return token
+
+
+def new_token() -> str:
+    """The random token a desk form carries, so posting it twice awards once."""
+    return secrets.token_hex(16)
+
+
+@transaction.atomic
+def desk_award(*, actor, resident: Resident, act_code: str, note: str, token: str,
+               now: dt.datetime | None = None) -> tuple[Entry, bool]:
+    """The desk's award, once per form: the form's token is the entry's source, so a repeated post (a double
+    click, a reload) answers the first entry. Answers (entry, created)."""
+    source = f"civic:desk:{_token(token)}"
+    found = Entry.objects.filter(source=source).select_related("account").first()
+    if found is not None:
+        if resident.household is None:
+            raise _bad("resident", "该居民不在册")
+        scopes.require(actor, "volunteers.award", resident.household.micro_grid, what="该居民")
+        if found.account.resident_id != resident.pk:
+            raise _bad("token", "表单已提交过，请刷新页面后重新填写")
+        return found, False
+    entry = award(actor=actor, resident=resident, act_code=act_code, note=note, source=source, now=now)
+    return entry, entry.audit_new
+
+
 @transaction.atomic
 def award(*, actor, resident: Resident, act_code: str, note: str, source: str | None = None,
           now: dt.datetime | None = None) -> Entry:
@@ -81,11 +111,15 @@ def award(*, actor, resident: Resident, act_code: str, note: str, source: str | 
     now = now or clock.now()
     account = ledger.account_for(village=village, name=resident.name, resident=resident, now=now)
     source = source or f"civic:{act.code}:{resident.pk}:{secrets.token_hex(6)}"
-    if Entry.objects.filter(source=source).exists():
-        return Entry.objects.get(source=source)
+    Account.objects.select_for_update().filter(pk=account.pk).first()  # one award of a source at a time
+    found = Entry.objects.filter(source=source).first()
+    if found is not None:
+        found.audit_new = False
+        return found
     entry = ledger.credit(account=account, kind=EntryKind.CIVIC, hours=0, points=act.points, village=village,
                           source=source, actor=actor, note=f"{act.name}：{note}" if note else act.name, at=now)
     audit_record(actor=actor, action="volunteers.civic_award", obj=entry, unit_path=household.micro_grid.path,
                  after={"resident": resident.pk, "act": act.code, "points": act.points, "source": source},
                  reason=note)
+    entry.audit_new = True
     return entry

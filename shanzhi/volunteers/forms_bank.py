@@ -121,3 +121,5 @@ class AwardForm(forms.Form):
         "required": _("请选择文明积分项目")})
     note = forms.CharField(label=_("说明"), max_length=200, required=False, error_messages={
         "max_length": _("说明不能超过200字")})
+    token = forms.CharField(widget=forms.HiddenInput, max_length=32, error_messages={
+        "required": _("表单已失效，请刷新页面后重新提交"), "max_length": _("表单已失效，请刷新页面后重新提交")})

@@ -153,6 +153,18 @@ def _villages(home: OrgUnit, villages: Iterable) -> list[OrgUnit]:
     return list(chosen.values())
 
 
+def _profile(home: OrgUnit, skills, availability, villages, intro) -> tuple[list[Skill], list[dict], list[OrgUnit], str]:
+    """The profile's fields checked alike at sign-up and on edit: skills, hours, villages served, intro."""
+    return (_skills(skills), parse_availability(availability), _villages(home, villages),
+            _text("intro", intro, "个人简介", MAX_INTRO, required=False))
+
+
+def _profile_of(volunteer: Volunteer) -> dict:
+    return {"skills": sorted(volunteer.skills.values_list("code", flat=True)),
+            "villages": sorted(volunteer.villages.values_list("code", flat=True)),
+            "availability": volunteer.availability, "intro": volunteer.intro}
+
+
 @transaction.atomic
 def volunteer_apply(*, actor, skills: Sequence, availability=None, villages: Sequence = (), intro: str = "",
                     village: OrgUnit | None = None, now: dt.datetime | None = None) -> Volunteer:
@@ -179,10 +191,7 @@ def volunteer_apply(*, actor, skills: Sequence, availability=None, villages: Seq
     found = Volunteer.objects.select_for_update().filter(**holder).first()
     if found is not None and found.status not in (VolunteerStatus.LEFT, VolunteerStatus.REFUSED):
         raise DomainError(f"您已报名，当前状态为“{found.get_status_display()}”", code="invalid_state")
-    chosen_skills = _skills(skills)
-    slots = parse_availability(availability)
-    served = _villages(home, villages)
-    intro = _text("intro", intro, "个人简介", MAX_INTRO, required=False)
+    chosen_skills, slots, served, intro = _profile(home, skills, availability, villages, intro)
     volunteer = found or Volunteer(**holder)
     volunteer.name, volunteer.village, volunteer.availability, volunteer.intro = name, home, slots, intro
     volunteer.status, volunteer.status_reason = VolunteerStatus.APPLIED, ""
@@ -214,6 +223,28 @@ def _need_status(volunteer: Volunteer, *allowed: str, doing: str):
 
 def _lock_volunteer(volunteer: Volunteer) -> Volunteer:
     return Volunteer.objects.select_for_update(of=("self",)).select_related("village").get(pk=volunteer.pk)
+
+
+@transaction.atomic
+def volunteer_update(*, actor, volunteer: Volunteer, skills: Sequence, availability=None, villages: Sequence = (),
+                     intro: str = "", now: dt.datetime | None = None) -> Volunteer:
+    """Edit the profile after sign-up (skills, hours, villages served, intro), checked as at sign-up: the
+    volunteer themself, or the cadres who run the service at their village; other staff in scope get 403."""
+    volunteer = _lock_volunteer(volunteer)
+    me = access.volunteer_for(actor) if actor is not None else None
+    own = me is not None and me.pk == volunteer.pk
+    scopes.require(actor, "volunteers.run", volunteer.village, what="该志愿者", granted=own,
+                   visible=own or selectors.volunteer_visible(actor, volunteer),
+                   state=_need_status(volunteer, VolunteerStatus.APPLIED, VolunteerStatus.ACTIVE,
+                                      VolunteerStatus.PAUSED, doing="修改资料"))
+    chosen_skills, slots, served, intro = _profile(volunteer.village, skills, availability, villages, intro)
+    before = _profile_of(volunteer)
+    volunteer.availability, volunteer.intro, volunteer.updated_at = slots, intro, now or clock.now()
+    volunteer.save(update_fields=["availability", "intro", "updated_at"])
+    volunteer.skills.set(chosen_skills)
+    volunteer.villages.set(served)
+    _audit(actor, "volunteer_update", volunteer, volunteer.village, before=before, after=_profile_of(volunteer))
+    return volunteer
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ urlpatterns: list = [
     path("", views.home, name="home"),
     path("join/", views.join, name="join"),
     path("me/", views.me_act, name="me_act"),
+    path("me/profile/", views.me_profile, name="me_profile"),
     path("ask/", views.ask, name="ask"),
     path("mine/", views.mine, name="mine"),
     path("tasks/", views.tasks, name="tasks"),

@@ -151,6 +151,38 @@ def join(request: HttpRequest) -> HttpResponse:
 
 
 @page
+@require_http_methods(["GET", "POST"])
+def me_profile(request: HttpRequest) -> HttpResponse:
+    """The volunteer edits their own profile (skills, hours, villages served, intro) after sign-up."""
+    user = request.user
+    me = access.volunteer_for(user)
+    if me is None or me.status in (VolunteerStatus.LEFT, VolunteerStatus.REFUSED):
+        raise Http404()
+    slots = me.availability or []
+    initial = {"skills": list(me.skills.all()), "villages": list(me.villages.exclude(pk=me.village_id)),
+               "weekdays": sorted({s["weekday"] for s in slots}), "intro": me.intro,
+               "start": slots[0]["start"] if slots else None, "end": slots[0]["end"] if slots else None}
+    form = VolunteerForm(request.POST if request.method == "POST" else None, initial=initial,
+                         villages=_villages_of_town(me.village))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                cd = form.cleaned_data
+                services.volunteer_update(actor=user, volunteer=me, skills=[s.pk for s in cd["skills"]],
+                                          availability=form.availability(), villages=[v.pk for v in cd["villages"]],
+                                          intro=cd["intro"])
+            except DomainError as exc:
+                add_to_form(form, exc if "availability" not in exc.fields else DomainError(
+                    str(exc), fields={"weekdays": exc.fields["availability"]}))
+            else:
+                messages.success(request, gettext("资料已保存"))
+                return redirect("volunteers:home")
+    return render(request, "volunteers/profile.html", {"form": form, "me": me}, status=status)
+
+
+@page
 @require_POST
 def me_act(request: HttpRequest) -> HttpResponse:
     """My own record: pause, resume or leave (the step in the form's `action`)."""

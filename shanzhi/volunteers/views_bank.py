@@ -313,7 +313,7 @@ def activity_checkin(request: HttpRequest) -> HttpResponse:
                                                                 "mine": activities.signup_of(request.user, found)})
 
 
-ACTIONS = {"signup", "cancel", "code", "mark", "close"}
+ACTIONS = {"signup", "cancel", "code", "mark", "close", "call_off"}
 
 
 @bank_page
@@ -347,6 +347,9 @@ def activity_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     elif action == "close":
         entries = activities.close(actor=user, activity=found)
         messages.success(request, _("活动已结束，%(n)s位志愿者记入时长") % {"n": len(entries)})
+    elif action == "call_off":
+        activities.cancel(actor=user, activity=found, reason=request.POST.get("reason", ""))
+        messages.success(request, _("活动已取消，已通知报名的志愿者"))
     return redirect("volunteers:activity", found.pk)
 
 
@@ -419,14 +422,22 @@ def civic_award(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         resident = civic.resident_get(actor=user, pk=_pk(d["resident"]))
         try:
-            entry = civic.award(actor=user, resident=resident, act_code=d["act_code"], note=d["note"])
+            entry, created = civic.desk_award(actor=user, resident=resident, act_code=d["act_code"], note=d["note"],
+                                              token=d["token"])
         except DomainError as exc:
             _refused(form, exc)
         else:
-            messages.success(request, _("已为%(name)s记入%(points)s积分") % {
-                "name": resident.name, "points": entry.points})
+            if created:
+                messages.success(request, _("已为%(name)s记入%(points)s积分") % {
+                    "name": resident.name, "points": entry.points})
+            else:
+                messages.info(request, _("该次记分已记录过（%(name)s %(points)s积分），未重复记入") % {
+                    "name": resident.name, "points": entry.points})
             return redirect("volunteers:civic")
+    token = form.data.get("token", "") if form.is_bound else ""
+    if not (len(token) == 32 and token.isascii() and token.isalnum()):
+        token = civic.new_token()
     return render(request, "volunteers/civic_award.html", {
-        "form": form, "name": name, "found": found, "acts": CivicAct.objects.filter(is_active=True)},
+        "form": form, "name": name, "found": found, "acts": CivicAct.objects.filter(is_active=True), "token": token},
         status=400 if request.method == "POST" else 200)
 

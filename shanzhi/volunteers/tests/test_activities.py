@@ -247,3 +247,77 @@ def test_eight_volunteers_race_for_the_last_place(county):
     assert sum(isinstance(x, ActivitySignup) for x in out) == 1, out
     assert all(x.code == "full" for x in out if isinstance(x, DomainError)), out
     assert ActivitySignup.objects.filter(activity=a, cancelled_at__isnull=True).count() == 1
+
+
+def test_the_leader_cancels_an_activity_with_a_reason(bank):
+    from shanzhi.cases.models import Notification
+
+    s = bank
+    a = _new(s)
+    activities.signup(actor=s.zhang, activity=a)
+    with pytest.raises(NotFound):  # out of scope: not found
+        activities.cancel(actor=s.c.worker_b, activity=a, reason="下雨")
+    with pytest.raises(NotFound):
+        activities.cancel(actor=s.zhao, activity=a, reason="下雨")
+    with pytest.raises(PermissionDenied):  # a volunteer sees it but does not run it
+        activities.cancel(actor=s.zhang, activity=a, reason="下雨")
+    for reason in ("", "  ", "雨" * 201):
+        with pytest.raises(DomainError) as exc:
+            activities.cancel(actor=s.li, activity=a, reason=reason)
+        assert "reason" in exc.value.fields
+    a.refresh_from_db()
+    assert a.status == ActivityStatus.OPEN
+    activities.cancel(actor=s.cadre, activity=a, reason="暴雨预警")
+    a.refresh_from_db()
+    assert a.status == ActivityStatus.CANCELLED
+    assert AuditEntry.objects.filter(action="volunteers.activity_cancel", object_id=str(a.pk)).exists()
+    notes = Notification.objects.filter(user=s.zhang, dedupe_key=f"activity-cancel:{a.pk}")
+    assert notes.count() == 1 and "暴雨预警" in notes.get().text
+    with pytest.raises(DomainError) as exc:  # twice: the state forbids
+        activities.cancel(actor=s.li, activity=a, reason="再取消")
+    assert exc.value.code == "cancelled"
+    with pytest.raises(DomainError) as exc:
+        activities.signup(actor=s.li, activity=a)
+    assert exc.value.code == "cancelled" and "已取消" in str(exc.value)
+    with clock.frozen(START):
+        with pytest.raises(DomainError) as exc:
+            activities.scan(actor=s.zhang, activity=a, code=a.checkin_code)
+        assert exc.value.code == "cancelled"
+        with pytest.raises(DomainError) as exc:
+            activities.mark(actor=s.li, activity=a, signup_id=activities.signup_of(s.zhang, a).pk)
+        assert exc.value.code == "cancelled"
+    with clock.frozen(END):
+        with pytest.raises(DomainError):  # no credits for a cancelled activity
+            activities.close(actor=s.li, activity=a)
+    assert not Entry.objects.exists()
+
+
+def test_an_ended_activity_cannot_be_cancelled(bank):
+    s = bank
+    a = _new(s)
+    with pytest.raises(DomainError) as exc:
+        activities.cancel(actor=s.li, activity=a, reason="晚了", now=END)
+    assert exc.value.code == "ended"
+    with clock.frozen(END):
+        activities.close(actor=s.li, activity=a)
+    with pytest.raises(DomainError) as exc:
+        activities.cancel(actor=s.li, activity=a, reason="晚了", now=START)
+    assert exc.value.code == "finished"
+
+
+def test_the_cancel_form_on_the_leaders_page(bank):
+    s = bank
+    a = _new(s)
+    li, zhang = client_for(s.li), client_for(s.zhang)
+    url = reverse("volunteers:activity_act", args=[a.pk, "call_off"])
+    assert "data-call-off" in li.get(reverse("volunteers:activity", args=[a.pk])).content.decode()
+    assert "data-call-off" not in zhang.get(reverse("volunteers:activity", args=[a.pk])).content.decode()
+    assert client_for(s.c.worker_b).post(url, {"reason": "x"}).status_code == 404
+    assert zhang.post(url, {"reason": "x"}).status_code == 403
+    resp = li.post(url, {"reason": " "})
+    assert resp.status_code == 400 and "请填写取消原因" in resp.content.decode()
+    assert li.post(url, {"reason": "场地被占用"}).status_code == 302
+    resp = zhang.post(reverse("volunteers:activity_act", args=[a.pk, "signup"]))
+    assert resp.status_code == 400 and "该活动已取消" in resp.content.decode()
+    body = li.get(reverse("volunteers:activity", args=[a.pk])).content.decode()
+    assert "data-call-off" not in body and "已取消" in body

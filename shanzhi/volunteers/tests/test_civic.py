@@ -5,6 +5,7 @@ credits the nominee once."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -58,16 +59,54 @@ def test_the_award_desk(bank):
     assert "张三" in body and "33042119900101123X" not in body
     assert "张三" not in client_for(s.c.worker_b).get(url, {"name": "张"}).content.decode()
     assert client_for(s.zhang).get(url).status_code == 404
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', body).group(1)
     resp = client_for(s.c.worker_a).post(url, {"resident": str(s.c.resident.pk), "act_code": "waste_sorting",
-                                               "note": ""})
+                                               "note": "", "token": token})
     assert resp.status_code == 400 and "请填写说明" in resp.content.decode()
+    assert f'value="{token}"' in resp.content.decode()  # the same form keeps its token
     assert client_for(s.c.worker_b).post(url, {"resident": str(s.c.resident.pk), "act_code": "waste_sorting",
-                                               "note": "x"}).status_code == 404
+                                               "note": "x", "token": token}).status_code == 404
     assert client_for(s.c.worker_a).post(url, {"resident": "abc", "act_code": "waste_sorting",
-                                               "note": "x"}).status_code == 404
+                                               "note": "x", "token": token}).status_code == 404
     resp = client_for(s.c.worker_a).post(url, {"resident": str(s.c.resident.pk), "act_code": "waste_sorting",
-                                               "note": "检查合格"})
+                                               "note": "检查合格", "token": token})
     assert resp.status_code == 302 and Entry.objects.get().points == 5
+
+
+def test_the_desk_awards_once_per_form(bank):
+    s = bank
+    url = reverse("volunteers:civic")
+    worker = client_for(s.c.worker_a)
+    body = worker.get(url, {"name": "张"}).content.decode()
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', body).group(1)
+    post = {"resident": str(s.c.resident.pk), "act_code": "waste_sorting", "note": "检查合格", "token": token}
+    assert worker.post(url, post).status_code == 302
+    resp = worker.post(url, post, follow=True)  # the same form posted again: no second award
+    assert resp.status_code == 200 and "已记录过" in resp.content.decode()
+    entry = Entry.objects.get()
+    assert entry.source == f"civic:desk:{token}" and ledger.balance(entry.account) == 5
+    assert AuditEntry.objects.filter(action="volunteers.civic_award").count() == 1
+    # a new form (a new token) is a new award; the page gives a new token after each award
+    new = re.search(r'name="token" value="([0-9a-f]{32})"', worker.get(url, {"name": "张"}).content.decode()).group(1)
+    assert new != token
+    assert worker.post(url, {**post, "token": new}).status_code == 302 and Entry.objects.count() == 2
+    for bad in ("", "x" * 32, "g" * 32, "a" * 31):  # a missing or forged token: refused naming it, nothing written
+        resp = worker.post(url, {**post, "token": bad})
+        assert resp.status_code == 400 and "表单已失效" in resp.content.decode(), bad
+    assert Entry.objects.count() == 2
+    with pytest.raises(DomainError) as exc:
+        civic.desk_award(actor=s.cadre, resident=s.c.resident, act_code="waste_sorting", note="x", token="zz")
+    assert "token" in exc.value.fields
+    # the token of 张三's award reused for 李梅: refused, not 张三's entry
+    with pytest.raises(DomainError) as exc:
+        civic.desk_award(actor=s.cadre, resident=s.c.neighbour, act_code="waste_sorting", note="x", token=token)
+    assert "token" in exc.value.fields
+    # out of scope: grid B's worker with a used token gets nothing of grid A's entry
+    with pytest.raises(NotFound):
+        civic.desk_award(actor=s.c.worker_b, resident=s.c.resident, act_code="waste_sorting", note="x", token=token)
+    again, created = civic.desk_award(actor=s.cadre, resident=s.c.resident, act_code="waste_sorting", note="x",
+                                      token=token)
+    assert (again, created) == (entry, False) and Entry.objects.count() == 2
 
 
 def _residents_council_topic(c, chair):
