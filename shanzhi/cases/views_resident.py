@@ -29,7 +29,7 @@ from shanzhi.accounts.models import UserKind
 from shanzhi.cases import deadlines, public, selectors, services, uploads, workflow
 from shanzhi.cases.forms_resident import WHERE_HOME, RateForm, ReportForm, new_key
 from shanzhi.cases.models import OPEN_STATUSES, Attachment, Case, Category, Channel, Kind, Status
-from shanzhi.lib import clock
+from shanzhi.lib import clock, parsing
 from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.geometry import distance_m
 from shanzhi.org.models import Level, OrgUnit
@@ -85,6 +85,19 @@ def resident_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
             return view(request, *args, **kwargs)
         except NotFound:
             raise Http404() from None
+
+    return wrapper
+
+
+def resident_object(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A resident's own object (their question, a slot to book, their booking): an id that no row can have is
+    a 404 for anyone (staff included, who otherwise get the resident pages' notice); then `resident_required`."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if parsing.id_or_none(kwargs.get("pk")) is None:  # an id no row can have (a 40-digit one): not found, for anyone
+            raise Http404()
+        return resident_required(view)(request, *args, **kwargs)
 
     return wrapper
 

@@ -11,13 +11,13 @@ anything else is the field's 400.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from shanzhi.accounts import scopes
-from shanzhi.cases.views_resident import resident_required
+from shanzhi.cases.views_resident import resident_object
 from shanzhi.elections import access, proxies, stations
 from shanzhi.elections import candidates as cand
 from shanzhi.elections.forms_candidates import (
@@ -176,12 +176,10 @@ def candidates_public(request: HttpRequest, pk: int) -> HttpResponse:
         "consent_required": election.round.rules.service_record_consent})
 
 
-@resident_required
+@resident_object
 @require_http_methods(["GET", "POST"])
 def candidate_mine(request: HttpRequest, pk: int) -> HttpResponse:
     """The candidate's own page: consent to show their service record, and their statement."""
-    if id_or_none(pk) is None:
-        raise Http404()
     election = _election(pk)
     rows = cand.own_candidacies(request.user, election)
     form = ConsentForm(request.POST or None,

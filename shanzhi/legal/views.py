@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shanzhi.accounts import scopes
 from shanzhi.accounts.models import User, UserKind
-from shanzhi.cases.views_resident import resident_required
+from shanzhi.cases.views_resident import resident_object, resident_required
 from shanzhi.dashboard.exports import export_or_none
 from shanzhi.dashboard.tables import Cell, Table
 from shanzhi.legal import access, selectors
@@ -67,19 +67,6 @@ def legal_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]
             return render(request, "legal/refused.html", {"exc": exc}, status=400)
 
     return user_page(refusing)
-
-
-def resident_object(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A resident's own object (their question, a slot to book, their booking): an id that no row can have is
-    a 404 for anyone (staff included, who otherwise get the resident pages' notice); then `resident_required`."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if id_or_none(kwargs.get("pk")) is None:  # an id no row can have (a 40-digit one): not found, for anyone
-            raise Http404()
-        return resident_required(view)(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _adviser_only(user) -> None:
