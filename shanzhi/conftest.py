@@ -76,6 +76,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    """The browser tests run last: they flush the database (live server, no serialized rollback), which seeds
+    the content types afresh, and a serialized-rollback test after them (the PostgreSQL races of an app whose
+    name sorts after `tests_browser`, like `volunteers`) would then restore duplicates. On SQLite, the tests
+    marked postgresql are deselected."""
+    items.sort(key=lambda item: "/tests_browser/" in str(item.path))  # stable: the rest keep their order
     from django.db import connection
 
     if connection.vendor == "postgresql":
