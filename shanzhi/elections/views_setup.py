@@ -37,7 +37,7 @@ from shanzhi.elections.forms_setup import (
 )
 from shanzhi.elections.models import Stage, Voter
 from shanzhi.lib import clock
-from shanzhi.lib.errors import DomainError
+from shanzhi.lib.errors import DomainError, NotFound, PermissionDenied
 from shanzhi.lib.parsing import add_to_form
 from shanzhi.lib.views import user_page
 from shanzhi.org.models import OrgUnit
@@ -133,18 +133,19 @@ def election_create(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         cd = form.cleaned_data
         unit = OrgUnit.objects.filter(code=cd["unit"].strip()).first()
-        if unit is None or not scopes.may(user, "elections.run", unit):
+        try:
+            if unit is None:
+                raise NotFound()
+            e = services_setup.election_create(actor=user, round=rnd, unit=unit, election_day=cd["election_day"],
+                                               vice_chairs=cd["vice_chairs"], members=cd["members"],
+                                               min_women=cd["min_women"], venue=cd["venue"])
+        except (NotFound, PermissionDenied):  # the service's gate: out of scope reads like a missing code
             form.add_error("unit", gettext("未找到该村（社区），或不在您的范围"))
+        except DomainError as exc:
+            _refused(form, exc)
         else:
-            try:
-                e = services_setup.election_create(actor=user, round=rnd, unit=unit, election_day=cd["election_day"],
-                                                   vice_chairs=cd["vice_chairs"], members=cd["members"],
-                                                   min_women=cd["min_women"], venue=cd["venue"])
-            except DomainError as exc:
-                _refused(form, exc)
-            else:
-                messages.success(request, gettext("已建立：%(name)s") % {"name": e.unit.name})
-                return redirect("elections:election", pk=e.pk)
+            messages.success(request, gettext("已建立：%(name)s") % {"name": e.unit.name})
+            return redirect("elections:election", pk=e.pk)
     return _round_page(request, rnd, election_form=form, status=400)
 
 
@@ -159,17 +160,18 @@ def elections_for_town(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         cd = form.cleaned_data
         town = OrgUnit.objects.filter(code=cd["town"].strip()).first()
-        if town is None or not scopes.may(user, "elections.run", town):
+        try:
+            if town is None:
+                raise NotFound()
+            made = services_setup.elections_create_for_town(actor=user, round=rnd, town=town,
+                                                            vice_chairs=cd["vice_chairs"], members=cd["members"])
+        except (NotFound, PermissionDenied):  # the service's gate: out of scope reads like a missing code
             form.add_error("town", gettext("未找到该镇（街道），或不在您的范围"))
+        except DomainError as exc:
+            _refused(form, exc)
         else:
-            try:
-                made = services_setup.elections_create_for_town(actor=user, round=rnd, town=town,
-                                                                vice_chairs=cd["vice_chairs"], members=cd["members"])
-            except DomainError as exc:
-                _refused(form, exc)
-            else:
-                messages.success(request, gettext("已为%(n)s个村（社区）建立选举") % {"n": len(made)})
-                return redirect("elections:round", pk=rnd.pk)
+            messages.success(request, gettext("已为%(n)s个村（社区）建立选举") % {"n": len(made)})
+            return redirect("elections:round", pk=rnd.pk)
     return _round_page(request, rnd, town_form=form, status=400)
 
 

@@ -291,16 +291,17 @@ def team_create(request: HttpRequest) -> HttpResponse:
         status = 400
         if form.is_valid():
             unit = OrgUnit.objects.filter(code=form.cleaned_data["unit"].strip()).first()
-            if unit is None or not scopes.may(user, "volunteers.run", unit):
+            try:
+                if unit is None:
+                    raise NotFound()
+                team = services.team_create(actor=user, unit=unit, name=form.cleaned_data["name"])
+            except (NotFound, PermissionDenied):  # the service's gate: out of scope reads like a missing code
                 form.add_error("unit", gettext("未找到该单位，或不在您的范围"))
+            except DomainError as exc:
+                add_to_form(form, exc)
             else:
-                try:
-                    team = services.team_create(actor=user, unit=unit, name=form.cleaned_data["name"])
-                except DomainError as exc:
-                    add_to_form(form, exc)
-                else:
-                    messages.success(request, gettext("已设立：%(name)s") % {"name": team.name})
-                    return redirect("volunteers:team_detail", pk=team.pk)
+                messages.success(request, gettext("已设立：%(name)s") % {"name": team.name})
+                return redirect("volunteers:team_detail", pk=team.pk)
     return render(request, "volunteers/team_form.html", {"form": form}, status=status)
 
 
