@@ -54,7 +54,8 @@ class Command(BaseCommand):
             f"议事组织{summary.get('councils', 0):,}个、议题{summary.get('council_topics', 0):,}件、"
             f"会议{summary.get('council_meetings', 0):,}次；红榜{summary.get('honour_roll', 0):,}人；"
             f"法律咨询{summary.get('legal_questions', 0):,}件；志愿者{summary.get('volunteers', 0):,}人、"
-            f"服务需求{summary.get('service_requests', 0):,}件、积分流水{summary.get('ledger_entries', 0):,}条。"))
+            f"服务需求{summary.get('service_requests', 0):,}件、积分流水{summary.get('ledger_entries', 0):,}条；"
+            f"换届选举{summary.get('elections', 0):,}个村社、选民{summary.get('voters', 0):,}人。"))
         out.write("")
         self._logins(summary["logins"])
 
